@@ -1,0 +1,4 @@
+package builtins
+
+// coreFuncs are the non-MQTT builtins. Placeholder until written.
+func coreFuncs() []Func { return nil }

@@ -1,0 +1,4 @@
+package builtins
+
+// mqttFuncs are the mqtt_* builtins. Placeholder until written.
+func mqttFuncs() []Func { return nil }
