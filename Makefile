@@ -1,0 +1,45 @@
+GO ?= go
+BIN := bin/atrun
+
+.PHONY: all build test deps vet demo bench fuzz lint golden clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/atrun
+
+# deps installs what the tests need on a fresh Debian machine: Go modules and
+# mosquitto (the real broker the end-to-end tests talk to).
+deps:
+	$(GO) mod download
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+		echo "installing mosquitto (apt-get)"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get install -y mosquitto >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y mosquitto; }; }
+
+vet:
+	$(GO) vet ./...
+
+test: deps vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+demo: build
+	./$(BIN) check scripts/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./lang -run '^$$' -fuzz FuzzParseFormat -fuzztime $(FUZZTIME)
+
+lint: vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
+
+golden:
+	$(GO) test ./lang ./cmd/atrun -update
+
+clean:
+	rm -rf bin
