@@ -1,0 +1,304 @@
+package lang
+
+import (
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Pos is a position in a script: file, 1-based line, column in runes.
+type Pos = lexer.Position
+
+// File is one parsed .at file. Included files are parsed into their own
+// File and reachable through Include.File after Load.
+type File struct {
+	Pos      Pos
+	Stmts    []Stmt `parser:"EOL* ( @@ EOL* )*"`
+	Path     string
+	Source   string
+	Comments []Comment
+}
+
+// Stmt is one statement.
+type Stmt interface{ stmtPos() Pos }
+
+// Block is a braced list of statements.
+type Block struct {
+	Pos    Pos
+	EndPos Pos
+	Stmts  []Stmt `parser:"'{' EOL* ( @@ EOL* )* '}'"`
+}
+
+// Param declares a script parameter, set with -D NAME=VALUE. A param with
+// no default is required.
+type Param struct {
+	Pos     Pos
+	EndPos  Pos
+	Name    string `parser:"'param' @Ident"`
+	Default *Expr  `parser:"( '=' @@ )?"`
+	Secret  bool   `parser:"@'secret'?"`
+}
+
+// TimeoutStmt sets the default timeout of the steps that follow it.
+type TimeoutStmt struct {
+	Pos      Pos
+	EndPos   Pos
+	Duration *Duration `parser:"'timeout' @@"`
+}
+
+// Abort declares patterns that fail the run whenever they arrive.
+type Abort struct {
+	Pos      Pos
+	EndPos   Pos
+	Patterns []*Pattern `parser:"'abort' @@ ( ',' EOL* @@ )*"`
+}
+
+// Include runs another file's statements in place. The path is relative to
+// the including file.
+type Include struct {
+	Pos    Pos
+	EndPos Pos
+	Path   *Str `parser:"'include' @@"`
+	File   *File
+}
+
+// Send writes a command followed by CR, optionally expecting an answer.
+type Send struct {
+	Pos    Pos
+	EndPos Pos
+	Text   *Str        `parser:"'send' @@"`
+	Expect *ExpectBody `parser:"( 'expect' @@ )?"`
+	Mods   Mods        `parser:"@@"`
+}
+
+// Write writes raw bytes: no CR is appended.
+type Write struct {
+	Pos    Pos
+	EndPos Pos
+	Value  *Expr `parser:"'write' @@"`
+}
+
+// Expect waits for a pattern, a set of alternatives, or all of several
+// patterns in any order.
+type Expect struct {
+	Pos    Pos
+	EndPos Pos
+	Body   *ExpectBody `parser:"'expect' @@"`
+	Mods   Mods        `parser:"@@"`
+}
+
+// ExpectBody is what follows "expect": exactly one field is set.
+type ExpectBody struct {
+	Pos     Pos
+	All     []*Pattern     `parser:"(  'all' '{' EOL* ( @@ EOL* )+ '}'"`
+	Alts    []*Alternative `parser:" | '{' EOL* ( @@ EOL* )+ '}'"`
+	Pattern *Pattern       `parser:" | @@ )"`
+}
+
+// Alternative is one "PATTERN => ACTION" line of an expect block.
+type Alternative struct {
+	Pos     Pos
+	EndPos  Pos
+	Pattern *Pattern `parser:"@@ '=>'"`
+	Action  *Action  `parser:"@@"`
+}
+
+// Action is what an alternative does when its pattern matches.
+type Action struct {
+	Pos   Pos
+	OK    bool   `parser:"(  @'ok'"`
+	Retry bool   `parser:" | @'retry'"`
+	Fail  *Expr  `parser:" | 'fail' @@"`
+	Block *Block `parser:" | @@ )"`
+}
+
+// Mods are the per-step modifiers: timeout and retry.
+type Mods struct {
+	Timeout *Duration `parser:"( 'timeout' @@"`
+	Retry   *Retry    `parser:"| @@ )*"`
+}
+
+// Retry is "retry N [every D]".
+type Retry struct {
+	Pos   Pos
+	Count *Count    `parser:"'retry' @@"`
+	Every *Duration `parser:"( 'every' @@ )?"`
+}
+
+// RetryBlock retries a whole block.
+type RetryBlock struct {
+	Pos    Pos
+	EndPos Pos
+	Retry  *Retry `parser:"@@"`
+	Body   *Block `parser:"@@"`
+}
+
+// Read reads exactly N bytes of counted binary data into a variable.
+type Read struct {
+	Pos    Pos
+	EndPos Pos
+	Count  *Expr  `parser:"'read' @@"`
+	Bytes  bool   `parser:"@'bytes'?"`
+	Into   string `parser:"'into' @Ident"`
+	Mods   Mods   `parser:"@@"`
+}
+
+// On declares a handler for unsolicited result codes.
+type On struct {
+	Pos     Pos
+	EndPos  Pos
+	Pattern *Pattern `parser:"'on' @@"`
+	Body    *Block   `parser:"@@"`
+}
+
+// Let binds a variable.
+type Let struct {
+	Pos    Pos
+	EndPos Pos
+	Name   string `parser:"'let' @Ident '='"`
+	Value  *Expr  `parser:"@@"`
+}
+
+// If runs a block when a condition holds.
+type If struct {
+	Pos    Pos
+	EndPos Pos
+	Cond   *Expr  `parser:"'if' @@"`
+	Then   *Block `parser:"@@"`
+	Else   *Else  `parser:"( 'else' @@ )?"`
+}
+
+// Else is an else branch: another if, or a block.
+type Else struct {
+	If    *If    `parser:"  @@"`
+	Block *Block `parser:"| @@"`
+}
+
+// Repeat runs a block at most Count times, and only while While holds.
+type Repeat struct {
+	Pos    Pos
+	EndPos Pos
+	Count  *Expr  `parser:"'repeat' @@"`
+	While  *Expr  `parser:"( 'while' @@ )?"`
+	Body   *Block `parser:"@@"`
+}
+
+// Flow declares a named, reusable sequence of statements.
+type Flow struct {
+	Pos    Pos
+	EndPos Pos
+	Name   string   `parser:"'flow' @Ident '('"`
+	Params []string `parser:"( @Ident ( ',' @Ident )* )? ')'"`
+	Body   *Block   `parser:"@@"`
+}
+
+// Call runs a flow.
+type Call struct {
+	Pos    Pos
+	EndPos Pos
+	Name   string  `parser:"'call' @Ident '('"`
+	Args   []*Expr `parser:"( @@ ( ',' @@ )* )? ')'"`
+}
+
+// Sleep waits a fixed time. Scripts should rarely need it: expect waits
+// for events.
+type Sleep struct {
+	Pos      Pos
+	EndPos   Pos
+	Duration *Duration `parser:"'sleep' @@"`
+}
+
+// Log prints a value in the step log.
+type Log struct {
+	Pos    Pos
+	EndPos Pos
+	Value  *Expr `parser:"'log' @@"`
+}
+
+// Emit records a named result value of the run.
+type Emit struct {
+	Pos    Pos
+	EndPos Pos
+	Name   string `parser:"'emit' @Ident"`
+	Value  *Expr  `parser:"( '=' @@ )?"`
+}
+
+// Fail stops the run with a message.
+type Fail struct {
+	Pos     Pos
+	EndPos  Pos
+	Message *Expr `parser:"'fail' @@"`
+}
+
+// Finally is cleanup that runs however the run ends.
+type Finally struct {
+	Pos    Pos
+	EndPos Pos
+	Body   *Block `parser:"'finally' @@"`
+}
+
+// Expr is an expr-lang expression, kept as source and compiled by runtime.
+type Expr struct {
+	Pos    Pos
+	Source string `parser:"@Expr"`
+}
+
+// Str is a string literal: "..." with escapes or `parser:"..."` raw, both with
+// ${expr} interpolation.
+type Str struct {
+	Pos   Pos
+	Token string `parser:"@( String | Raw )"`
+	Parts []StrPart
+}
+
+// StrPart is a literal piece of a string or an interpolated expression.
+type StrPart struct {
+	Lit  string
+	Expr *Expr
+}
+
+// Pattern is what an expect, abort or on matches. Exactly one form is set.
+type Pattern struct {
+	Pos      Pos
+	Any      bool   `parser:"(  @'any'"`
+	IsPrompt bool   `parser:" | @'prompt'"`
+	Prompt   *Str   `parser:"   @@?"`
+	Regex    string `parser:" | @Regex"`
+	Text     *Str   `parser:" | @@ )"`
+}
+
+// Duration is a duration literal (30s) or a variable holding one.
+type Duration struct {
+	Pos     Pos
+	Literal string `parser:"(  @Duration"`
+	Var     string `parser:" | @Ident )"`
+}
+
+// Count is an integer literal or a variable holding one.
+type Count struct {
+	Pos     Pos
+	Literal string `parser:"(  @Int"`
+	Var     string `parser:" | @Ident )"`
+}
+
+func (s *Param) stmtPos() Pos       { return s.Pos }
+func (s *TimeoutStmt) stmtPos() Pos { return s.Pos }
+func (s *Abort) stmtPos() Pos       { return s.Pos }
+func (s *Include) stmtPos() Pos     { return s.Pos }
+func (s *Send) stmtPos() Pos        { return s.Pos }
+func (s *Write) stmtPos() Pos       { return s.Pos }
+func (s *Expect) stmtPos() Pos      { return s.Pos }
+func (s *RetryBlock) stmtPos() Pos  { return s.Pos }
+func (s *Read) stmtPos() Pos        { return s.Pos }
+func (s *On) stmtPos() Pos          { return s.Pos }
+func (s *Let) stmtPos() Pos         { return s.Pos }
+func (s *If) stmtPos() Pos          { return s.Pos }
+func (s *Repeat) stmtPos() Pos      { return s.Pos }
+func (s *Flow) stmtPos() Pos        { return s.Pos }
+func (s *Call) stmtPos() Pos        { return s.Pos }
+func (s *Sleep) stmtPos() Pos       { return s.Pos }
+func (s *Log) stmtPos() Pos         { return s.Pos }
+func (s *Emit) stmtPos() Pos        { return s.Pos }
+func (s *Fail) stmtPos() Pos        { return s.Pos }
+func (s *Finally) stmtPos() Pos     { return s.Pos }
+
+// StmtPos returns where a statement starts.
+func StmtPos(s Stmt) Pos { return s.stmtPos() }
