@@ -32,7 +32,7 @@ func TestParseDeviceError(t *testing.T) {
 		// verbose mode (AT+CMEE=2)
 		{"+CME ERROR: SIM not inserted", CMEError{10, "SIM not inserted"}, "+CME ERROR: 10 (SIM not inserted)"},
 		{"+CME ERROR: sim NOT inserted", CMEError{10, "SIM not inserted"}, "+CME ERROR: 10 (SIM not inserted)"},
-		{"+CME ERROR: SIM failure", CMEError{13, "SIM failure"}, "+CME ERROR: 13 (SIM failure)"},                         // vendors.md §2.2e
+		{"+CME ERROR: SIM failure", CMEError{13, "SIM failure"}, "+CME ERROR: 13 (SIM failure)"},                             // vendors.md §2.2e
 		{"+CME ERROR: operation not allowed", CMEError{3, "operation not allowed"}, "+CME ERROR: 3 (operation not allowed)"}, // vendors.md §2.2e
 		{"+CME ERROR: Incorrect parameters", CMEError{50, "incorrect parameters"}, "+CME ERROR: 50 (incorrect parameters)"},
 		{"+CME ERROR: network not allowed, emergency calls only", CMEError{32, "network not allowed - emergency calls only"}, "+CME ERROR: 32 (network not allowed - emergency calls only)"},
