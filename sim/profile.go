@@ -1,0 +1,127 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Handler carries out one command of a command line. It runs on the session
+// goroutine. Its return value decides the final result code:
+//
+//	nil            "OK"
+//	Done           nothing: the handler wrote its own final line, or none is due
+//	Pending        nothing yet: a later callback calls Session.Finish
+//	ErrError       "ERROR"
+//	CMEError(n)    "+CME ERROR: n" formatted per AT+CMEE (0: "ERROR", 2: text)
+//	CMSError(n)    "+CMS ERROR: n" formatted per AT+CMEE
+//	Final("TEXT")  the line TEXT, e.g. "SEND FAIL"
+//	any other      "ERROR"
+//
+// Done, Pending and Final count as success for chained commands
+// ("AT+CIFSR;E0"); errors stop the chain.
+type Handler func(s *Session, c *Command) error
+
+// Profile describes one modem model. Profiles are values: a profile package
+// builds one in init and passes it to Register.
+type Profile struct {
+	// Name is the registry key, lower case ("sim7000").
+	Name string
+	// Summary is a one-line description for listings.
+	Summary string
+
+	// Manufacturer, Model and Revision answer AT+CGMI, AT+CGMM and AT+CGMR
+	// unless the profile overrides those commands; Options.Firmware
+	// replaces Revision.
+	Manufacturer, Model, Revision string
+	// TAC is the 8-digit type allocation code that starts default IMEIs.
+	TAC string
+
+	// Boot lists the lines printed, in order, when the modem starts
+	// (Options.ColdBoot) or restarts (AT+CFUN=1,1, the RebootAfter knob).
+	Boot []string
+	// BootTime is how long a restart takes before the first boot line
+	// (scaled by Options.TimeScale); input during a boot is lost.
+	BootTime time.Duration
+	// OnBoot, if set, runs after the boot lines, e.g. to schedule URCs.
+	OnBoot func(s *Session)
+
+	// EchoOff starts sessions with echo off; the V.250 default is on.
+	EchoOff bool
+	// CMEE is the initial AT+CMEE mode: 0 plain ERROR, 1 numeric, 2 verbose.
+	CMEE int
+	// CMETexts adds or overrides verbose +CME ERROR texts (AT+CMEE=2).
+	CMETexts map[int]string
+	// BackslashEscapes makes \" and \, inside arguments literal (ESP-AT).
+	BackslashEscapes bool
+
+	// Commands maps canonical command names ("+CIPSTART", "E", "&W", "I")
+	// to handlers. They take precedence over the common commands; a nil
+	// handler removes a common command (the modem answers ERROR).
+	Commands map[string]Handler
+
+	// NewState, if set, makes the per-session profile state, returned by
+	// Session.State. It is called at session start and after every
+	// restart; a state that implements io.Closer is closed when it is
+	// replaced or the session ends.
+	NewState func(s *Session) any
+}
+
+// registry holds the registered profiles, like database/sql's drivers.
+type registry struct {
+	mu       sync.RWMutex
+	profiles map[string]*Profile
+}
+
+var profiles = &registry{profiles: map[string]*Profile{}}
+
+// Register makes a profile available by name. It panics if the name is
+// empty or already registered, as those are programming errors in init.
+func Register(p Profile) {
+	if p.Name == "" {
+		panic("sim: Register with empty profile name")
+	}
+	name := strings.ToLower(p.Name)
+	profiles.mu.Lock()
+	defer profiles.mu.Unlock()
+	if _, dup := profiles.profiles[name]; dup {
+		panic(fmt.Sprintf("sim: profile %q registered twice", name))
+	}
+	cp := p
+	cp.Name = name
+	cp.Commands = make(map[string]Handler, len(p.Commands))
+	for k, h := range p.Commands {
+		cp.Commands[strings.ToUpper(k)] = h
+	}
+	profiles.profiles[name] = &cp
+}
+
+// Lookup returns the profile registered under name (case-insensitive).
+func Lookup(name string) (Profile, bool) {
+	p, ok := lookup(name)
+	if !ok {
+		return Profile{}, false
+	}
+	return *p, true
+}
+
+func lookup(name string) (*Profile, bool) {
+	profiles.mu.RLock()
+	defer profiles.mu.RUnlock()
+	p, ok := profiles.profiles[strings.ToLower(name)]
+	return p, ok
+}
+
+// Names lists the registered profile names, sorted.
+func Names() []string {
+	profiles.mu.RLock()
+	defer profiles.mu.RUnlock()
+	names := make([]string, 0, len(profiles.profiles))
+	for n := range profiles.profiles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

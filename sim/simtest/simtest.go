@@ -1,0 +1,206 @@
+// Package simtest drives a virtual modem from tests the way a host would:
+// send command lines and raw bytes, and check the exact bytes that come
+// back (echo, framing, prompts, URCs).
+//
+//	h := simtest.Start(t, "sim7000", sim.Options{})
+//	h.Run(t, []simtest.Step{
+//		{Send: "ATE0", Want: "ATE0\r\r\nOK\r\n"},
+//		{Send: "AT+CSQ", Want: "\r\n+CSQ: 20,99\r\n\r\nOK\r\n"},
+//	})
+package simtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atrun/atrun/sim"
+)
+
+// Timeout is how long Expect waits for bytes.
+const Timeout = 5 * time.Second
+
+// Host is the host end of a modem session.
+type Host struct {
+	rw     io.ReadWriter
+	mu     sync.Mutex
+	buf    []byte
+	err    error
+	notify chan struct{}
+}
+
+// Start runs the named modem over an in-memory pipe for the duration of
+// the test.
+func Start(t testing.TB, name string, opts sim.Options) *Host {
+	t.Helper()
+	m, err := sim.New(name, opts)
+	if err != nil {
+		t.Fatalf("sim.New(%q): %v", name, err)
+	}
+	return StartModem(t, m)
+}
+
+// StartModem is Start for a ready Modem.
+func StartModem(t testing.TB, m *sim.Modem) *Host {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	conn := m.Pipe(ctx)
+	t.Cleanup(func() {
+		cancel()
+		conn.Close()
+	})
+	return New(conn)
+}
+
+// New wraps any connection to a modem (a pty, a TCP conn) and starts
+// reading it.
+func New(rw io.ReadWriter) *Host {
+	h := &Host{rw: rw, notify: make(chan struct{}, 1)}
+	go h.read()
+	return h
+}
+
+func (h *Host) read() {
+	b := make([]byte, 4096)
+	for {
+		n, err := h.rw.Read(b)
+		h.mu.Lock()
+		h.buf = append(h.buf, b[:n]...)
+		if err != nil {
+			h.err = err
+		}
+		h.mu.Unlock()
+		select {
+		case h.notify <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Send writes line followed by CR.
+func (h *Host) Send(t testing.TB, line string) {
+	t.Helper()
+	h.Write(t, []byte(line+"\r"))
+}
+
+// Write writes raw bytes.
+func (h *Host) Write(t testing.TB, b []byte) {
+	t.Helper()
+	if _, err := h.rw.Write(b); err != nil {
+		t.Fatalf("write %q: %v", b, err)
+	}
+}
+
+// Expect reads exactly len(want) bytes and fails the test unless they
+// equal want.
+func (h *Host) Expect(t testing.TB, want string) {
+	t.Helper()
+	got, err := h.Next(len(want), Timeout)
+	if err != nil {
+		t.Fatalf("waiting for %q: %v; got %q", want, err, got)
+	}
+	if string(got) != want {
+		t.Fatalf("output mismatch\n got: %s\nwant: %s", strconv.Quote(string(got)), strconv.Quote(want))
+	}
+}
+
+// Next returns the next n bytes, waiting up to d. On timeout it returns
+// what arrived (without consuming it) and an error.
+func (h *Host) Next(n int, d time.Duration) ([]byte, error) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		h.mu.Lock()
+		if len(h.buf) >= n {
+			out := append([]byte(nil), h.buf[:n]...)
+			h.buf = h.buf[n:]
+			h.mu.Unlock()
+			return out, nil
+		}
+		have, err := append([]byte(nil), h.buf...), h.err
+		h.mu.Unlock()
+		if err != nil {
+			return have, fmt.Errorf("connection: %w", err)
+		}
+		select {
+		case <-h.notify:
+		case <-deadline.C:
+			return have, fmt.Errorf("timed out after %v with %d of %d bytes", d, len(have), n)
+		}
+	}
+}
+
+// Until reads up to and including the first occurrence of marker.
+func (h *Host) Until(marker string, d time.Duration) ([]byte, error) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		h.mu.Lock()
+		if i := bytes.Index(h.buf, []byte(marker)); i >= 0 {
+			out := append([]byte(nil), h.buf[:i+len(marker)]...)
+			h.buf = h.buf[i+len(marker):]
+			h.mu.Unlock()
+			return out, nil
+		}
+		have, err := append([]byte(nil), h.buf...), h.err
+		h.mu.Unlock()
+		if err != nil {
+			return have, fmt.Errorf("connection: %w", err)
+		}
+		select {
+		case <-h.notify:
+		case <-deadline.C:
+			return have, fmt.Errorf("timed out after %v waiting for %q", d, marker)
+		}
+	}
+}
+
+// Pending returns and consumes whatever has arrived so far.
+func (h *Host) Pending() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.buf
+	h.buf = nil
+	return out
+}
+
+// Quiet fails the test if anything arrives within d.
+func (h *Host) Quiet(t testing.TB, d time.Duration) {
+	t.Helper()
+	if got, err := h.Next(1, d); err == nil {
+		time.Sleep(10 * time.Millisecond)
+		t.Fatalf("expected silence, got %q", append(got, h.Pending()...))
+	}
+}
+
+// Step is one exchange of a transcript: Send (CR appended) or Raw is
+// written, then exactly Want is expected.
+type Step struct {
+	Send string
+	Raw  []byte
+	Want string
+}
+
+// Run plays a transcript.
+func (h *Host) Run(t testing.TB, steps []Step) {
+	t.Helper()
+	for _, st := range steps {
+		switch {
+		case st.Raw != nil:
+			h.Write(t, st.Raw)
+		case st.Send != "":
+			h.Send(t, st.Send)
+		}
+		if st.Want != "" {
+			h.Expect(t, st.Want)
+		}
+	}
+}
