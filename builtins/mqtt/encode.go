@@ -360,14 +360,14 @@ func appendAck(dst []byte, p *Puback, v byte, l layout) []byte {
 	return dst
 }
 
-func (p *Puback) flags() byte                      { return 0 }
-func (p *Pubrec) flags() byte                      { return 0 }
-func (p *Pubrel) flags() byte                      { return 2 }
-func (p *Pubcomp) flags() byte                     { return 0 }
-func (p *Puback) check(v byte) (layout, error)     { return checkAck(TypePuback, p, v) }
-func (p *Pubrec) check(v byte) (layout, error)     { return checkAck(TypePubrec, (*Puback)(p), v) }
-func (p *Pubrel) check(v byte) (layout, error)     { return checkAck(TypePubrel, (*Puback)(p), v) }
-func (p *Pubcomp) check(v byte) (layout, error)    { return checkAck(TypePubcomp, (*Puback)(p), v) }
+func (p *Puback) flags() byte                                  { return 0 }
+func (p *Pubrec) flags() byte                                  { return 0 }
+func (p *Pubrel) flags() byte                                  { return 2 }
+func (p *Pubcomp) flags() byte                                 { return 0 }
+func (p *Puback) check(v byte) (layout, error)                 { return checkAck(TypePuback, p, v) }
+func (p *Pubrec) check(v byte) (layout, error)                 { return checkAck(TypePubrec, (*Puback)(p), v) }
+func (p *Pubrel) check(v byte) (layout, error)                 { return checkAck(TypePubrel, (*Puback)(p), v) }
+func (p *Pubcomp) check(v byte) (layout, error)                { return checkAck(TypePubcomp, (*Puback)(p), v) }
 func (p *Puback) appendBody(d []byte, v byte, l layout) []byte { return appendAck(d, p, v, l) }
 func (p *Pubrec) appendBody(d []byte, v byte, l layout) []byte {
 	return appendAck(d, (*Puback)(p), v, l)
@@ -399,29 +399,36 @@ func (p *Subscribe) check(v byte) (layout, error) {
 		return layout{}, err
 	}
 	l := layout{rem: 2 + n, props: ps}
-	for i, s := range p.Filters {
-		field := "filters[" + strconv.Itoa(i) + "]"
-		if detail, err := checkFilter(s.Filter, v); err != nil {
-			return l, &Error{Packet: t, Field: field, Value: s.Filter, Err: err, Detail: detail}
+	for i := range p.Filters {
+		if err := p.Filters[i].check(v); err != nil {
+			err.Field = "filters[" + strconv.Itoa(i) + "]" + err.Field
+			return l, err
 		}
-		if s.QoS > 2 {
-			return l, &Error{Packet: t, Field: field + ".qos", Value: strconv.Itoa(int(s.QoS)), Err: ErrQoS}
-		}
-		if v == V311 && (s.NoLocal || s.RetainAsPublished || s.RetainHandling != 0) {
-			return l, &Error{Packet: t, Field: field, Err: ErrVersion,
-				Detail: "no local, retain as published and retain handling need MQTT 5"}
-		}
-		if s.RetainHandling > 2 {
-			return l, &Error{Packet: t, Field: field + ".retain_handling", Err: ErrMalformed,
-				Detail: "must be 0, 1 or 2 [MQTT-3.8.3-5], got " + strconv.Itoa(int(s.RetainHandling))}
-		}
-		if s.NoLocal && strings.HasPrefix(s.Filter, "$share/") {
-			return l, &Error{Packet: t, Field: field, Value: s.Filter, Err: ErrBadFilter,
-				Detail: "no local on a shared subscription [MQTT-3.8.3-4]"}
-		}
-		l.rem += 2 + len(s.Filter) + 1
+		l.rem += 2 + len(p.Filters[i].Filter) + 1
 	}
 	return l, nil
+}
+
+// check validates one filter; the caller puts the filter's index in Field.
+func (s *Subscription) check(v byte) *Error {
+	t := TypeSubscribe
+	if detail, err := checkFilter(s.Filter, v); err != nil {
+		return &Error{Packet: t, Value: s.Filter, Err: err, Detail: detail}
+	}
+	if s.QoS > 2 {
+		return &Error{Packet: t, Field: ".qos", Value: strconv.Itoa(int(s.QoS)), Err: ErrQoS}
+	}
+	if v == V311 && (s.NoLocal || s.RetainAsPublished || s.RetainHandling != 0) {
+		return &Error{Packet: t, Err: ErrVersion, Detail: "no local, retain as published and retain handling need MQTT 5"}
+	}
+	if s.RetainHandling > 2 {
+		return &Error{Packet: t, Field: ".retain_handling", Err: ErrMalformed,
+			Detail: "must be 0, 1 or 2 [MQTT-3.8.3-5], got " + strconv.Itoa(int(s.RetainHandling))}
+	}
+	if s.NoLocal && strings.HasPrefix(s.Filter, "$share/") {
+		return &Error{Packet: t, Value: s.Filter, Err: ErrBadFilter, Detail: "no local on a shared subscription [MQTT-3.8.3-4]"}
+	}
+	return nil
 }
 
 func (s *Subscription) options() byte {
@@ -557,10 +564,10 @@ func (p *Unsuback) appendBody(dst []byte, v byte, l layout) []byte {
 
 // PINGREQ, PINGRESP
 
-func (p *Pingreq) flags() byte                                    { return 0 }
-func (p *Pingresp) flags() byte                                   { return 0 }
-func (p *Pingreq) check(byte) (layout, error)                     { return layout{}, nil }
-func (p *Pingresp) check(byte) (layout, error)                    { return layout{}, nil }
+func (p *Pingreq) flags() byte                                     { return 0 }
+func (p *Pingresp) flags() byte                                    { return 0 }
+func (p *Pingreq) check(byte) (layout, error)                      { return layout{}, nil }
+func (p *Pingresp) check(byte) (layout, error)                     { return layout{}, nil }
 func (p *Pingreq) appendBody(dst []byte, _ byte, _ layout) []byte  { return dst }
 func (p *Pingresp) appendBody(dst []byte, _ byte, _ layout) []byte { return dst }
 

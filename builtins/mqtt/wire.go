@@ -50,12 +50,12 @@ func appendBinary(dst []byte, b []byte) []byte {
 }
 
 // readVarint decodes a variable byte integer. n == 0 with ok means b ends
-// inside the integer; !ok means it is malformed (more than 4 bytes, or not
-// minimal [MQTT-1.5.5-1]).
+// inside the integer, and v is the value of the bytes so far; !ok means it is
+// malformed (more than 4 bytes, or not minimal [MQTT-1.5.5-1]).
 func readVarint(b []byte) (v, n int, ok bool) {
 	for i := 0; i < 4; i++ {
 		if i >= len(b) {
-			return 0, 0, true
+			return v, 0, true
 		}
 		c := b[i]
 		v |= int(c&0x7f) << (7 * i)
