@@ -187,18 +187,18 @@ func TestNeed(t *testing.T) {
 	}{
 		{"", 2},
 		{"30", 1},
-		{"3080", 1 + 1 + 1 + 128 - 2},             // at least 128 bytes of body
-		{"308080", 1 + 2 + 1 + 16384 - 3},         // at least 16384
-		{"30FF", 1 + 1 + 1 + 127 + 128 - 2},       // 127 so far, at least one more 128
-		{"3006000275", 8 - 5},                     // PUBLISH up hi, cut in the topic
-		{"3006000275706869", 0},                   // complete
-		{"3006000275706869E0", 0},                 // complete plus a partial one
-		{"C000", 0},                               // PINGREQ
-		{"820800010003636D64", 10 - 9},            // SUBSCRIBE cut before the options
-		{"20", 1},                                 // CONNACK with no length yet
-		{"2002", 2},                               // CONNACK with length only
-		{"9003000101" + "9003", 0},                // SUBACK then part of another
-		{"101000044D5154540402003C00046465", 2},   // CONNECT missing the last two bytes
+		{"3080", 1 + 1 + 1 + 128 - 2},               // at least 128 bytes of body
+		{"308080", 1 + 2 + 1 + 16384 - 3},           // at least 16384
+		{"30FF", 1 + 1 + 1 + 127 + 128 - 2},         // 127 so far, at least one more 128
+		{"3006000275", 8 - 5},                       // PUBLISH up hi, cut in the topic
+		{"3006000275706869", 0},                     // complete
+		{"3006000275706869E0", 0},                   // complete plus a partial one
+		{"C000", 0},                                 // PINGREQ
+		{"820800010003636D64", 10 - 9},              // SUBSCRIBE cut before the options
+		{"20", 1},                                   // CONNACK with no length yet
+		{"2002", 2},                                 // CONNACK with length only
+		{"9003000101" + "9003", 0},                  // SUBACK then part of another
+		{"101000044D5154540402003C00046465", 2},     // CONNECT missing the last two bytes
 		{"101000044D5154540402003C000464657631", 0}, // complete CONNECT
 	}
 	for _, tt := range tests {
