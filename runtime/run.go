@@ -1,0 +1,728 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atrun/atrun/lang"
+	"github.com/atrun/atrun/runtime/at"
+	"github.com/expr-lang/expr"
+)
+
+// DefaultTimeout applies to steps until a script sets its own.
+const DefaultTimeout = 5 * time.Second
+
+// Options configure one run.
+type Options struct {
+	// Params are the -D values, as text; each is converted to the type of
+	// its param's default.
+	Params map[string]string
+	// OnEvent, if set, sees the step log as it happens.
+	OnEvent func(Event)
+	// Transcript, if set, receives every byte sent and received, with
+	// timestamps and direction, secrets redacted. Each line is written as
+	// soon as it is known.
+	Transcript io.Writer
+	// TimeoutScale multiplies every timeout, retry interval and sleep
+	// (0 means 1).
+	TimeoutScale float64
+	// LineEnding is appended by send; "" means "\r".
+	LineEnding string
+	// Conn options for framing (data headers, line limits).
+	Conn at.Options
+}
+
+// EventKind names a step-log event.
+type EventKind string
+
+const (
+	EvStep    EventKind = "step"    // a step finished
+	EvStart   EventKind = "start"   // a step started
+	EvLog     EventKind = "log"     // log statement
+	EvEmit    EventKind = "emit"    // emit statement
+	EvHandler EventKind = "handler" // an on handler fired
+	EvRetry   EventKind = "retry"   // a step or block is retried
+	EvFinally EventKind = "finally" // cleanup starts
+)
+
+// Event is one entry of the step log.
+type Event struct {
+	Kind     EventKind
+	Time     time.Time
+	Pos      lang.Pos
+	Step     string        // the statement as written
+	Elapsed  time.Duration // for EvStep
+	Matched  string        // the line that completed the step
+	Captures []Capture     // values bound by the step
+	Name     string        // for EvEmit
+	Value    string        // for EvEmit and EvLog
+	Err      error         // for EvRetry: why
+}
+
+// Capture is one variable bound by a step.
+type Capture struct{ Name, Value string }
+
+// Emitted is one emitted value.
+type Emitted struct {
+	Name  string
+	Value any
+}
+
+// StepTiming is how long one step took.
+type StepTiming struct {
+	Pos     lang.Pos
+	Step    string
+	Elapsed time.Duration
+}
+
+// Result is what a run produced. Err is nil on success; otherwise an
+// *Error.
+type Result struct {
+	Emitted []Emitted
+	Steps   []StepTiming
+	Start   time.Time
+	End     time.Time
+	Err     error
+}
+
+// Value returns the last value emitted under name.
+func (r *Result) Value(name string) (any, bool) {
+	for i := len(r.Emitted) - 1; i >= 0; i-- {
+		if r.Emitted[i].Name == name {
+			return r.Emitted[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// Run executes the program over rw until the script ends, fails, or ctx is
+// canceled; finally runs in every case. Params are resolved first: a bad
+// -D value returns a lang.ErrorList and nothing is sent.
+func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Result {
+	res := &Result{Start: time.Now()}
+	vars, err := p.ResolveParams(opts.Params)
+	if err != nil {
+		res.Err = err
+		res.End = time.Now()
+		return res
+	}
+	r := &run{p: p, vars: vars, opts: opts, res: res, timeout: DefaultTimeout}
+	if r.opts.TimeoutScale <= 0 {
+		r.opts.TimeoutScale = 1
+	}
+	if r.opts.LineEnding == "" {
+		r.opts.LineEnding = "\r"
+	}
+	copts := opts.Conn
+	if opts.Transcript != nil {
+		t := newTranscript(opts.Transcript, p.secretValues(vars))
+		copts.OnRx = t.rx
+		copts.OnTx = t.tx
+	}
+	r.conn = at.NewConn(rw, copts)
+	defer r.conn.Close()
+
+	err = r.stmts(ctx, p.File.Stmts)
+	if err == nil {
+		err = r.settleOwed(ctx)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = r.canceled(lang.Pos{}, "", ctx.Err())
+	}
+	if p.finally != nil {
+		r.event(Event{Kind: EvFinally, Pos: p.finally.Pos})
+		// Cleanup gets its own time: the run's context may be canceled.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.scale(2*time.Minute))
+		ferr := r.block(fctx, p.finally.Body)
+		cancel()
+		if err == nil && ferr != nil {
+			err = ferr
+		}
+	}
+	res.Err = err
+	res.End = time.Now()
+	return res
+}
+
+// ResolveParams converts -D values to each param's type and fills in
+// defaults. Unknown names, missing required params and bad values are all
+// reported.
+func (p *Program) ResolveParams(given map[string]string) (map[string]any, error) {
+	vars := map[string]any{}
+	var errs lang.ErrorList
+	declared := map[string]*lang.Param{}
+	var names []string
+	for _, prm := range p.Params {
+		declared[prm.Name] = prm
+		names = append(names, prm.Name)
+	}
+	for _, k := range sortedKeys(given) {
+		if _, ok := declared[k]; !ok {
+			errs = append(errs, &lang.Error{Msg: fmt.Sprintf("-D %s: no such param in %s%s", k, p.File.Path, lang.DidYouMean(k, names))})
+		}
+	}
+	for _, prm := range p.Params {
+		var def any
+		if prm.Default != nil {
+			v, err := expr.Run(p.exprs[prm.Default], vars)
+			if err != nil {
+				errs = append(errs, &lang.Error{Pos: prm.Default.Pos, Msg: err.Error()})
+				continue
+			}
+			def = v
+		}
+		text, set := given[prm.Name]
+		switch {
+		case set:
+			v, err := convertParam(text, def)
+			if err != nil {
+				errs = append(errs, &lang.Error{Msg: fmt.Sprintf("-D %s=%s: %s", prm.Name, maskIf(prm.Secret, text), err)})
+				continue
+			}
+			vars[prm.Name] = v
+		case prm.Default != nil:
+			vars[prm.Name] = def
+		default:
+			errs = append(errs, &lang.Error{Pos: prm.Pos, Msg: fmt.Sprintf("param %q is required: set it with -D %s=...", prm.Name, prm.Name)})
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return vars, nil
+}
+
+func maskIf(secret bool, s string) string {
+	if secret {
+		return "***"
+	}
+	return s
+}
+
+// convertParam converts a -D value to the type of the param's default.
+func convertParam(text string, def any) (any, error) {
+	switch def.(type) {
+	case int:
+		n, err := strconv.Atoi(strings.TrimSpace(text))
+		if err != nil {
+			return nil, fmt.Errorf("want a whole number")
+		}
+		return n, nil
+	case float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+		if err != nil {
+			return nil, fmt.Errorf("want a number")
+		}
+		return f, nil
+	case bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(text))
+		if err != nil {
+			return nil, fmt.Errorf("want true or false")
+		}
+		return b, nil
+	}
+	return text, nil
+}
+
+func (p *Program) secretValues(vars map[string]any) []string {
+	var out []string
+	for name := range p.secret {
+		if s := toString(vars[name]); len(s) >= 2 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// run is the state of one execution. It is only touched by the goroutine
+// running the script; the connection's reader goroutine hands over events
+// through at.Conn.
+type run struct {
+	p       *Program
+	conn    *at.Conn
+	vars    map[string]any
+	opts    Options
+	res     *Result
+	timeout time.Duration // default step timeout
+
+	pending  []*pev  // received events not yet consumed, oldest first
+	cursor   uint64  // expects only see events after this sequence number
+	seen     uint64  // sequence number of the last event received
+	sentName string  // name of the last command sent ("+CSQ")
+	final    bool    // the last command's final result code was consumed
+	owed     *owed   // a step whose command still owes its final result code
+	lastData *string // counted data of the last matched event, until read
+	tail     []string
+	inHandle bool
+	waiter   func(*pev) bool // the waiting step's pattern, when one waits
+}
+
+type pev struct {
+	at.Event
+	consumed bool
+}
+
+type owed struct {
+	pos     lang.Pos
+	step    string
+	timeout time.Duration
+}
+
+func (r *run) scale(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * r.opts.TimeoutScale)
+}
+
+func (r *run) event(e Event) {
+	if r.opts.OnEvent != nil {
+		e.Time = time.Now()
+		r.opts.OnEvent(e)
+	}
+}
+
+func (r *run) stmts(ctx context.Context, list []lang.Stmt) error {
+	for _, s := range list {
+		if err := ctx.Err(); err != nil {
+			return r.canceled(lang.StmtPos(s), r.stepText(s), err)
+		}
+		if err := r.dispatch(r.conn.TryRecv()); err != nil {
+			return err
+		}
+		if err := r.stmt(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) block(ctx context.Context, b *lang.Block) error { return r.stmts(ctx, b.Stmts) }
+
+func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
+	switch s := s.(type) {
+	case *lang.Param, *lang.Flow, *lang.On, *lang.Finally, *lang.Abort:
+		return nil // declarations
+	case *lang.Include:
+		if s.File != nil {
+			return r.stmts(ctx, s.File.Stmts)
+		}
+		return nil
+	case *lang.TimeoutStmt:
+		d, err := r.duration(s.Duration)
+		if err != nil {
+			return err
+		}
+		r.timeout = d
+		return nil
+	case *lang.Send:
+		return r.step(ctx, s, s.Text, s.Expect, &s.Mods)
+	case *lang.Expect:
+		return r.step(ctx, s, nil, s.Body, &s.Mods)
+	case *lang.Write:
+		v, err := r.eval(s.Value)
+		if err != nil {
+			return err
+		}
+		b, err := writeBytes(v)
+		if err != nil {
+			return r.scriptErr(s.Value.Pos, r.stepText(s), err)
+		}
+		if err := r.settleOwed(ctx); err != nil {
+			return err
+		}
+		if err := r.conn.Write(b); err != nil {
+			return r.transport(s.Pos, r.stepText(s), err)
+		}
+		return nil
+	case *lang.Read:
+		return r.read(ctx, s)
+	case *lang.RetryBlock:
+		return r.retryBlock(ctx, s)
+	case *lang.Let:
+		v, err := r.eval(s.Value)
+		if err != nil {
+			return err
+		}
+		r.vars[s.Name] = v
+		return nil
+	case *lang.If:
+		return r.ifStmt(ctx, s)
+	case *lang.Repeat:
+		return r.repeat(ctx, s)
+	case *lang.Call:
+		return r.call(ctx, s)
+	case *lang.Sleep:
+		d, err := r.duration(s.Duration)
+		if err != nil {
+			return err
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return r.canceled(s.Pos, r.stepText(s), ctx.Err())
+		}
+	case *lang.Log:
+		v, err := r.eval(s.Value)
+		if err != nil {
+			return err
+		}
+		r.event(Event{Kind: EvLog, Pos: s.Pos, Value: r.redact(toString(v))})
+		return nil
+	case *lang.Emit:
+		var v any
+		if s.Value != nil {
+			var err error
+			if v, err = r.eval(s.Value); err != nil {
+				return err
+			}
+		} else {
+			var ok bool
+			if v, ok = r.vars[s.Name]; !ok {
+				return r.scriptErr(s.Pos, r.stepText(s), fmt.Errorf("%q is not set", s.Name))
+			}
+		}
+		r.res.Emitted = append(r.res.Emitted, Emitted{Name: s.Name, Value: v})
+		r.event(Event{Kind: EvEmit, Pos: s.Pos, Name: s.Name, Value: r.redact(toString(v))})
+		return nil
+	case *lang.Fail:
+		v, err := r.eval(s.Message)
+		if err != nil {
+			return err
+		}
+		return &Error{Pos: s.Pos, Kind: KindFail, Msg: toString(v), Err: ErrFailed, Last: r.last()}
+	}
+	return fmt.Errorf("internal error: unknown statement %T", s)
+}
+
+func (r *run) ifStmt(ctx context.Context, s *lang.If) error {
+	for s != nil {
+		v, err := r.eval(s.Cond)
+		if err != nil {
+			return err
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return r.scriptErr(s.Cond.Pos, "if", fmt.Errorf("condition is %T, not true or false", v))
+		}
+		if b {
+			return r.block(ctx, s.Then)
+		}
+		if s.Else == nil {
+			return nil
+		}
+		if s.Else.Block != nil {
+			return r.block(ctx, s.Else.Block)
+		}
+		s = s.Else.If
+	}
+	return nil
+}
+
+func (r *run) repeat(ctx context.Context, s *lang.Repeat) error {
+	v, err := r.eval(s.Count)
+	if err != nil {
+		return err
+	}
+	n, ok := toInt(v)
+	if !ok || n < 0 {
+		return r.scriptErr(s.Count.Pos, "repeat", fmt.Errorf("count must be a whole number, got %v", v))
+	}
+	for i := 0; i < n; i++ {
+		if s.While != nil {
+			c, err := r.eval(s.While)
+			if err != nil {
+				return err
+			}
+			if b, ok := c.(bool); !ok {
+				return r.scriptErr(s.While.Pos, "repeat", fmt.Errorf("while condition is %T, not true or false", c))
+			} else if !b {
+				return nil
+			}
+		}
+		if err := r.block(ctx, s.Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) call(ctx context.Context, s *lang.Call) error {
+	f := r.p.flows[s.Name]
+	args := make([]any, len(s.Args))
+	for i, a := range s.Args {
+		v, err := r.eval(a)
+		if err != nil {
+			return err
+		}
+		args[i] = v
+	}
+	// Flow params shadow variables of the same name for the call's length.
+	saved := map[string]any{}
+	unset := map[string]bool{}
+	for i, name := range f.Params {
+		if old, ok := r.vars[name]; ok {
+			saved[name] = old
+		} else {
+			unset[name] = true
+		}
+		r.vars[name] = args[i]
+	}
+	err := r.block(ctx, f.Body)
+	for name, v := range saved {
+		r.vars[name] = v
+	}
+	for name := range unset {
+		delete(r.vars, name)
+	}
+	return err
+}
+
+func (r *run) retryBlock(ctx context.Context, s *lang.RetryBlock) error {
+	n, every, err := r.retrySpec(s.Retry)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		err := r.block(ctx, s.Body)
+		if err == nil || attempt >= n || !retryable(err) {
+			return err
+		}
+		r.event(Event{Kind: EvRetry, Pos: s.Pos, Step: "retry", Err: err})
+		if err := r.pause(ctx, every, s.Pos); err != nil {
+			return err
+		}
+	}
+}
+
+// retryable reports whether a failure may be cured by trying again:
+// timeouts, modem errors and explicit retries, not script bugs, aborts,
+// fail, transport errors or Ctrl-C.
+func retryable(err error) bool {
+	switch KindOf(err) {
+	case KindTimeout, KindDevice:
+		return true
+	}
+	return errors.Is(err, errRetry)
+}
+
+var errRetry = errors.New("retry")
+
+func (r *run) retrySpec(rt *lang.Retry) (n int, every time.Duration, err error) {
+	if rt == nil {
+		return 0, 0, nil
+	}
+	if rt.Count.Literal != "" {
+		n, _ = strconv.Atoi(rt.Count.Literal)
+	} else {
+		v := r.vars[rt.Count.Var]
+		var ok bool
+		if n, ok = toInt(v); !ok || n < 1 {
+			return 0, 0, r.scriptErr(rt.Count.Pos, "retry", fmt.Errorf("%s must be a whole number >= 1, got %v", rt.Count.Var, v))
+		}
+	}
+	if rt.Every != nil {
+		if every, err = r.duration(rt.Every); err != nil {
+			return 0, 0, err
+		}
+	}
+	return n, every, nil
+}
+
+func (r *run) pause(ctx context.Context, d time.Duration, pos lang.Pos) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return r.canceled(pos, "retry", ctx.Err())
+	}
+}
+
+// eval runs a compiled expression.
+func (r *run) eval(e *lang.Expr) (any, error) {
+	prog := r.p.exprs[e]
+	if prog == nil {
+		return nil, &Error{Pos: e.Pos, Kind: KindScript, Msg: "internal error: expression not compiled"}
+	}
+	v, err := expr.Run(prog, r.vars)
+	if err != nil {
+		return nil, r.scriptErr(e.Pos, "", err)
+	}
+	return v, nil
+}
+
+// interpolate renders a string with its ${...} parts.
+func (r *run) interpolate(s *lang.Str) (string, error) {
+	if len(s.Parts) == 1 && s.Parts[0].Expr == nil {
+		return s.Parts[0].Lit, nil
+	}
+	var b strings.Builder
+	for _, part := range s.Parts {
+		if part.Expr == nil {
+			b.WriteString(part.Lit)
+			continue
+		}
+		v, err := r.eval(part.Expr)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(toString(v))
+	}
+	return b.String(), nil
+}
+
+func (r *run) duration(d *lang.Duration) (time.Duration, error) {
+	if d.Literal != "" {
+		v, err := time.ParseDuration(strings.ReplaceAll(d.Literal, "µ", "u"))
+		if err != nil {
+			return 0, r.scriptErr(d.Pos, "", err)
+		}
+		return r.scale(v), nil
+	}
+	v := r.vars[d.Var]
+	var out time.Duration
+	switch x := v.(type) {
+	case string:
+		dd, err := time.ParseDuration(x)
+		if err != nil {
+			if secs, err2 := strconv.ParseFloat(x, 64); err2 == nil {
+				dd = time.Duration(secs * float64(time.Second))
+			} else {
+				return 0, r.scriptErr(d.Pos, "", fmt.Errorf("%s = %q is not a duration (like 30s or 2m)", d.Var, x))
+			}
+		}
+		out = dd
+	case int:
+		out = time.Duration(x) * time.Second
+	case float64:
+		out = time.Duration(x * float64(time.Second))
+	default:
+		return 0, r.scriptErr(d.Pos, "", fmt.Errorf("%s is %T, not a duration", d.Var, v))
+	}
+	if out <= 0 {
+		return 0, r.scriptErr(d.Pos, "", fmt.Errorf("%s must be a positive duration", d.Var))
+	}
+	return r.scale(out), nil
+}
+
+func (r *run) scriptErr(pos lang.Pos, step string, err error) error {
+	var re *Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return &Error{Pos: pos, Step: step, Kind: KindScript, Msg: err.Error(), Err: err}
+}
+
+func (r *run) transport(pos lang.Pos, step string, err error) error {
+	return &Error{Pos: pos, Step: step, Kind: KindTransport, Msg: transportMessage(err), Err: err, Last: r.last()}
+}
+
+func transportMessage(err error) string {
+	if errors.Is(err, io.EOF) {
+		return "the modem closed the connection"
+	}
+	return err.Error()
+}
+
+func (r *run) canceled(pos lang.Pos, step string, err error) error {
+	return &Error{Pos: pos, Step: step, Kind: KindCanceled, Msg: "interrupted", Err: err, Last: r.last()}
+}
+
+func (r *run) last() []string {
+	return append([]string(nil), r.tail...)
+}
+
+// stepText is the statement's first source line, for messages.
+func (r *run) stepText(s lang.Stmt) string {
+	return stmtSource(r.p, s)
+}
+
+var spaces = regexp.MustCompile(`\s+`)
+
+func stmtSource(p *Program, s lang.Stmt) string {
+	pos := lang.StmtPos(s)
+	src := p.source(pos.Filename)
+	if pos.Offset >= len(src) {
+		return ""
+	}
+	line := src[pos.Offset:]
+	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	line = strings.TrimSpace(stripComment(line))
+	line = strings.TrimSuffix(line, "{")
+	line = spaces.ReplaceAllString(strings.TrimSpace(line), " ")
+	if len(line) > 80 {
+		line = line[:77] + "..."
+	}
+	return line
+}
+
+// stripComment removes a trailing # comment outside quotes.
+func stripComment(line string) string {
+	var q byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case q != 0:
+			if c == '\\' && q == '"' {
+				i++
+			} else if c == q {
+				q = 0
+			}
+		case c == '"' || c == '`' || c == '\'':
+			q = c
+		case c == '/' && i > 0 && (line[i-1] == ' '):
+			// a regex: skip to its end
+			for j := i + 1; j < len(line); j++ {
+				if line[j] == '\\' {
+					j++
+				} else if line[j] == '/' {
+					i = j
+					break
+				}
+			}
+		case c == '#':
+			return line[:i]
+		}
+	}
+	return line
+}
+
+func (p *Program) source(filename string) string {
+	var find func(f *lang.File) string
+	find = func(f *lang.File) string {
+		if f.Path == filename {
+			return f.Source
+		}
+		var out string
+		lang.Walk(f.Stmts, func(n any) {
+			if inc, ok := n.(*lang.Include); ok && inc.File != nil && out == "" {
+				out = find(inc.File)
+			}
+		})
+		return out
+	}
+	return find(p.File)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,683 @@
+package runtime
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atrun/atrun/lang"
+	"github.com/atrun/atrun/runtime/at"
+)
+
+// noFinal lists commands whose answer has no final result code, so a step
+// that captures their info line owes nothing (SIMCom AT+CIFSR prints only
+// the IP address).
+var noFinal = map[string]bool{"+CIFSR": true}
+
+var commandName = regexp.MustCompile(`(?i)^AT([+^$#%&][A-Z0-9_]+)`)
+
+// step runs a send and/or an expect with its timeout and retries.
+func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.ExpectBody, mods *lang.Mods) error {
+	pos, desc := lang.StmtPos(s), r.stepText(s)
+	timeout := r.timeout
+	if mods.Timeout != nil {
+		d, err := r.duration(mods.Timeout)
+		if err != nil {
+			return err
+		}
+		timeout = d
+	}
+	n, every, err := r.retrySpec(mods.Retry)
+	if err != nil {
+		return err
+	}
+	var text string
+	if send != nil {
+		if text, err = r.interpolate(send); err != nil {
+			return err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		r.event(Event{Kind: EvStart, Pos: pos, Step: desc})
+		if send != nil {
+			if err := r.send(ctx, pos, desc, text); err != nil {
+				return err
+			}
+		}
+		var m *match
+		if body != nil {
+			m, err = r.expect(ctx, pos, desc, body, timeout)
+		}
+		if err == nil {
+			elapsed := time.Since(start)
+			r.res.Steps = append(r.res.Steps, StepTiming{Pos: pos, Step: desc, Elapsed: elapsed})
+			ev := Event{Kind: EvStep, Pos: pos, Step: desc, Elapsed: elapsed}
+			if m != nil {
+				ev.Matched, ev.Captures = r.redact(m.text), m.caps
+			}
+			r.event(ev)
+			if m != nil && m.action != nil {
+				return r.action(ctx, pos, desc, m)
+			}
+			return nil
+		}
+		if attempt >= n || !retryable(err) {
+			if errors.Is(err, errRetry) && n > 0 {
+				return &Error{Pos: pos, Step: desc, Kind: KindFail, Msg: fmt.Sprintf("still asked to retry after %d attempts", n+1), Last: r.last()}
+			}
+			return err
+		}
+		r.event(Event{Kind: EvRetry, Pos: pos, Step: desc, Err: err})
+		if err := r.pause(ctx, every, pos); err != nil {
+			return err
+		}
+	}
+}
+
+// action runs what an expect alternative says after its pattern matched.
+func (r *run) action(ctx context.Context, pos lang.Pos, desc string, m *match) error {
+	a := m.action
+	switch {
+	case a.OK:
+		return nil
+	case a.Retry:
+		return &Error{Pos: a.Pos, Step: desc, Kind: KindFail, Msg: fmt.Sprintf("retry asked on %q", m.text), Err: errRetry, Last: r.last()}
+	case a.Fail != nil:
+		v, err := r.eval(a.Fail)
+		if err != nil {
+			return err
+		}
+		return &Error{Pos: a.Pos, Step: desc, Kind: KindFail, Msg: toString(v), Err: ErrFailed, Last: r.last()}
+	case a.Block != nil:
+		return r.block(ctx, a.Block)
+	}
+	return nil
+}
+
+// send writes a command. Every event received before it becomes invisible
+// to the expects that follow: a stale OK can never answer a new command.
+func (r *run) send(ctx context.Context, pos lang.Pos, desc, text string) error {
+	if err := r.settleOwed(ctx); err != nil {
+		return err
+	}
+	if err := r.dispatch(r.conn.TryRecv()); err != nil {
+		return err
+	}
+	r.cursor = r.seen
+	r.pending = r.pending[:0]
+	r.sentName, r.final, r.lastData = "", false, nil
+	if m := commandName.FindStringSubmatch(text); m != nil {
+		r.sentName = strings.ToUpper(m[1])
+	}
+	if err := r.conn.Send([]byte(text+r.opts.LineEnding), text); err != nil {
+		return r.transport(pos, desc, err)
+	}
+	return nil
+}
+
+// match is what completed an expect.
+type match struct {
+	text   string
+	caps   []Capture
+	action *lang.Action
+}
+
+// matcher is one compiled pattern of a waiting step.
+type matcher struct {
+	p      *lang.Pattern
+	text   string // interpolated literal or prompt
+	re     *regexp.Regexp
+	action *lang.Action
+	done   bool // for expect all
+}
+
+func (m *matcher) matches(ev *pev) ([]string, bool) {
+	switch {
+	case m.p.Any:
+		return nil, true
+	case m.p.IsPrompt:
+		return nil, ev.Kind == at.Prompt && strings.TrimRight(ev.Text, " ") == strings.TrimRight(m.text, " ")
+	case ev.Kind != at.Line:
+		return nil, false
+	case m.re != nil:
+		sub := m.re.FindStringSubmatch(ev.Text)
+		return sub, sub != nil
+	default:
+		return nil, strings.TrimSpace(ev.Text) == m.text
+	}
+}
+
+func (r *run) matchers(body *lang.ExpectBody) ([]*matcher, error) {
+	var out []*matcher
+	add := func(p *lang.Pattern, a *lang.Action) error {
+		m := &matcher{p: p, re: r.p.regexes[p], action: a}
+		switch {
+		case p.IsPrompt:
+			m.text = ">"
+			if p.Prompt != nil {
+				t, err := r.interpolate(p.Prompt)
+				if err != nil {
+					return err
+				}
+				m.text = t
+			}
+		case p.Text != nil:
+			t, err := r.interpolate(p.Text)
+			if err != nil {
+				return err
+			}
+			m.text = strings.TrimSpace(t)
+		}
+		out = append(out, m)
+		return nil
+	}
+	if body.Pattern != nil {
+		if err := add(body.Pattern, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range body.All {
+		if err := add(p, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range body.Alts {
+		if err := add(a.Pattern, a.Action); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// expect waits for the body's pattern(s) among the events after the
+// cursor, in arrival order.
+func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.ExpectBody, timeout time.Duration) (*match, error) {
+	ms, err := r.matchers(body)
+	if err != nil {
+		return nil, err
+	}
+	var prompts []string
+	for _, m := range ms {
+		if m.p.IsPrompt {
+			prompts = append(prompts, m.text)
+		}
+	}
+	if len(prompts) > 0 {
+		r.conn.ArmPrompt(prompts...)
+	}
+	all := len(body.All) > 0
+	r.waiter = func(ev *pev) bool {
+		for _, m := range ms {
+			if _, ok := m.matches(ev); ok && !m.done {
+				return true
+			}
+		}
+		return false
+	}
+	defer func() { r.waiter = nil }()
+
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var result *match
+	for {
+		for _, ev := range r.pending {
+			if ev.consumed || ev.Seq <= r.cursor {
+				continue
+			}
+			var hit *matcher
+			var sub []string
+			for _, m := range ms {
+				if m.done {
+					continue
+				}
+				if s, ok := m.matches(ev); ok {
+					hit, sub = m, s
+					break
+				}
+			}
+			if hit == nil {
+				if ev.Kind == at.Line && !ev.HasData && at.IsErrorFinal(ev.Text) {
+					ev.consumed = true
+					r.final = true
+					return nil, r.deviceError(pos, desc, ev.Text)
+				}
+				continue
+			}
+			ev.consumed = true
+			m := r.take(pos, desc, ev, hit, sub, timeout)
+			if !all {
+				return m, nil
+			}
+			hit.done = true
+			if result == nil {
+				result = m
+			} else {
+				result.caps = append(result.caps, m.caps...)
+				result.text += "; " + m.text
+			}
+			if allDone(ms) {
+				return result, nil
+			}
+		}
+		r.compact()
+		evs, err := r.conn.Recv(wctx)
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return nil, r.canceled(pos, desc, ctx.Err())
+			case wctx.Err() != nil:
+				return nil, &Error{Pos: pos, Step: desc, Kind: KindTimeout, Timeout: timeout, Err: ErrTimeout,
+					Msg: fmt.Sprintf("timed out after %s%s", roundDuration(timeout), r.waitingFor(ms, all)), Last: r.last()}
+			default:
+				return nil, r.transport(pos, desc, err)
+			}
+		}
+		if err := r.dispatch(evs); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (r *run) waitingFor(ms []*matcher, all bool) string {
+	if !all {
+		return ""
+	}
+	var left []string
+	for _, m := range ms {
+		if !m.done {
+			left = append(left, patternText(m))
+		}
+	}
+	return " waiting for " + strings.Join(left, " and ")
+}
+
+func patternText(m *matcher) string {
+	switch {
+	case m.re != nil:
+		return m.p.Regex
+	case m.p.IsPrompt:
+		return fmt.Sprintf("prompt %q", m.text)
+	case m.p.Any:
+		return "any"
+	}
+	return strconv.Quote(m.text)
+}
+
+func allDone(ms []*matcher) bool {
+	for _, m := range ms {
+		if !m.done {
+			return false
+		}
+	}
+	return true
+}
+
+// take binds what a matched event carries and notes whether the command
+// still owes its final result code.
+func (r *run) take(pos lang.Pos, desc string, ev *pev, m *matcher, sub []string, timeout time.Duration) *match {
+	out := &match{text: ev.Text, action: m.action}
+	if m.re != nil {
+		for i, name := range m.re.SubexpNames() {
+			if name != "" && i < len(sub) {
+				r.vars[name] = sub[i]
+				out.caps = append(out.caps, Capture{Name: name, Value: r.redact(sub[i])})
+			}
+		}
+	}
+	r.lastData = nil
+	if ev.HasData {
+		d := ev.Data
+		r.vars["data"] = d
+		r.lastData = &d
+		out.caps = append(out.caps, Capture{Name: "data", Value: r.redact(d)})
+	}
+	switch {
+	case ev.Kind == at.Line && at.IsFinal(ev.Text):
+		r.final, r.owed = true, nil
+	case ev.Kind == at.Line && !r.final && r.sentName != "" && !noFinal[r.sentName] &&
+		strings.HasPrefix(ev.Text, r.sentName+":"):
+		r.owed = &owed{pos: pos, step: desc, timeout: timeout}
+	}
+	return out
+}
+
+// settleOwed waits for the final result code of a command whose info line
+// a step captured, so that its OK cannot answer the next command and its
+// ERROR is not lost.
+func (r *run) settleOwed(ctx context.Context) error {
+	o := r.owed
+	if o == nil {
+		return nil
+	}
+	r.owed = nil
+	wctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	r.waiter = func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
+	defer func() { r.waiter = nil }()
+	for {
+		for _, ev := range r.pending {
+			if ev.consumed || ev.Seq <= r.cursor || !r.waiter(ev) {
+				continue
+			}
+			ev.consumed = true
+			r.final = true
+			if at.IsErrorFinal(ev.Text) {
+				return r.deviceError(o.pos, o.step, ev.Text)
+			}
+			return nil
+		}
+		evs, err := r.conn.Recv(wctx)
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return r.canceled(o.pos, o.step, ctx.Err())
+			case wctx.Err() != nil:
+				return &Error{Pos: o.pos, Step: o.step, Kind: KindTimeout, Timeout: o.timeout, Err: ErrTimeout,
+					Msg: fmt.Sprintf("no final result code (OK) after %s", roundDuration(o.timeout)), Last: r.last()}
+			default:
+				return r.transport(o.pos, o.step, err)
+			}
+		}
+		if err := r.dispatch(evs); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *run) deviceError(pos lang.Pos, desc, line string) error {
+	derr, ok := at.ParseDeviceError(line)
+	msg := fmt.Sprintf("modem answered %q", line)
+	if ok {
+		msg = "modem answered " + derr.Error()
+	} else {
+		derr = errors.New(line)
+	}
+	return &Error{Pos: pos, Step: desc, Kind: KindDevice, Msg: msg, Err: derr, Last: r.last()}
+}
+
+// dispatch takes newly received events in order: the waiting step's
+// pattern first, then on handlers, then abort patterns; what nobody takes
+// stays pending for later expects.
+func (r *run) dispatch(evs []at.Event) error {
+	for i := range evs {
+		ev := &pev{Event: evs[i]}
+		r.seen = ev.Seq
+		if ev.Echo {
+			continue
+		}
+		r.remember(ev)
+		if r.waiter != nil && ev.Seq > r.cursor && r.waiter(ev) {
+			r.pending = append(r.pending, ev)
+			continue
+		}
+		if !r.inHandle {
+			handled, err := r.handle(ev)
+			if err != nil {
+				return err
+			}
+			if handled {
+				continue
+			}
+		}
+		if err := r.abort(ev); err != nil {
+			return err
+		}
+		r.pending = append(r.pending, ev)
+	}
+	return nil
+}
+
+func (r *run) remember(ev *pev) {
+	text := ev.Text
+	if ev.HasData {
+		text += fmt.Sprintf("<%d bytes>", len(ev.Data))
+	}
+	r.tail = append(r.tail, r.redact(text))
+	if len(r.tail) > 5 {
+		r.tail = r.tail[len(r.tail)-5:]
+	}
+}
+
+// handle runs the first on handler whose pattern matches.
+func (r *run) handle(ev *pev) (bool, error) {
+	for _, h := range r.p.handlers {
+		m := &matcher{p: h.Pattern, re: r.p.regexes[h.Pattern]}
+		if h.Pattern.Text != nil {
+			t, err := r.interpolate(h.Pattern.Text)
+			if err != nil {
+				return false, err
+			}
+			m.text = strings.TrimSpace(t)
+		}
+		sub, ok := m.matches(ev)
+		if !ok {
+			continue
+		}
+		caps := r.take(h.Pos, "on", ev, m, sub, 0).caps
+		r.event(Event{Kind: EvHandler, Pos: h.Pos, Step: stmtSource(r.p, h), Matched: r.redact(ev.Text), Captures: caps})
+		r.inHandle = true
+		err := r.block(context.Background(), h.Body)
+		r.inHandle = false
+		return true, err
+	}
+	return false, nil
+}
+
+// abort fails the run when an abort pattern matches.
+func (r *run) abort(ev *pev) error {
+	for _, p := range r.p.aborts {
+		m := &matcher{p: p, re: r.p.regexes[p]}
+		if p.Text != nil {
+			t, err := r.interpolate(p.Text)
+			if err != nil {
+				return err
+			}
+			m.text = strings.TrimSpace(t)
+		}
+		if _, ok := m.matches(ev); !ok {
+			continue
+		}
+		if at.IsErrorFinal(ev.Text) {
+			return r.deviceError(p.Pos, "abort", ev.Text)
+		}
+		return &Error{Pos: p.Pos, Step: "abort", Kind: KindAbort, Msg: fmt.Sprintf("%s matched %q", patternText(m), ev.Text), Last: r.last()}
+	}
+	return nil
+}
+
+// compact drops consumed events from the front of the pending list.
+func (r *run) compact() {
+	i := 0
+	for i < len(r.pending) && (r.pending[i].consumed || r.pending[i].Seq <= r.cursor) {
+		i++
+	}
+	if i > 0 {
+		r.pending = append(r.pending[:0], r.pending[i:]...)
+	}
+}
+
+// read takes counted binary data: the data that came with the last matched
+// event, or the next event that carries data.
+func (r *run) read(ctx context.Context, s *lang.Read) error {
+	desc := r.stepText(s)
+	v, err := r.eval(s.Count)
+	if err != nil {
+		return err
+	}
+	n, ok := toInt(v)
+	if !ok || n < 0 {
+		return r.scriptErr(s.Count.Pos, desc, fmt.Errorf("count must be a whole number, got %v", v))
+	}
+	var data, header string
+	if r.lastData != nil {
+		data, header = *r.lastData, "the last matched line"
+		r.lastData = nil
+	} else {
+		timeout := r.timeout
+		if s.Mods.Timeout != nil {
+			if timeout, err = r.duration(s.Mods.Timeout); err != nil {
+				return err
+			}
+		}
+		ev, err := r.nextData(ctx, s.Pos, desc, timeout)
+		if err != nil {
+			return err
+		}
+		data, header = ev.Data, strconv.Quote(ev.Text)
+	}
+	if len(data) != n {
+		return &Error{Pos: s.Pos, Step: desc, Kind: KindScript, Msg: fmt.Sprintf("want %d bytes, the modem sent %d after %s", n, len(data), header), Last: r.last()}
+	}
+	r.vars[s.Into] = data
+	r.event(Event{Kind: EvStep, Pos: s.Pos, Step: desc, Captures: []Capture{{Name: s.Into, Value: r.redact(data)}}})
+	return nil
+}
+
+func (r *run) nextData(ctx context.Context, pos lang.Pos, desc string, timeout time.Duration) (*pev, error) {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r.waiter = func(ev *pev) bool { return ev.HasData }
+	defer func() { r.waiter = nil }()
+	for {
+		for _, ev := range r.pending {
+			if !ev.consumed && ev.Seq > r.cursor && ev.HasData {
+				ev.consumed = true
+				return ev, nil
+			}
+		}
+		evs, err := r.conn.Recv(wctx)
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return nil, r.canceled(pos, desc, ctx.Err())
+			case wctx.Err() != nil:
+				return nil, &Error{Pos: pos, Step: desc, Kind: KindTimeout, Timeout: timeout, Err: ErrTimeout, Msg: fmt.Sprintf("no counted data after %s", roundDuration(timeout)), Last: r.last()}
+			default:
+				return nil, r.transport(pos, desc, err)
+			}
+		}
+		if err := r.dispatch(evs); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d
+}
+
+// redact hides secret values, also in their hex form (inside packed MQTT
+// packets written in hex mode).
+func (r *run) redact(s string) string {
+	for _, sec := range r.p.secretValues(r.vars) {
+		s = strings.ReplaceAll(s, sec, "***")
+		s = strings.ReplaceAll(s, strings.ToUpper(hex.EncodeToString([]byte(sec))), "***")
+		s = strings.ReplaceAll(s, hex.EncodeToString([]byte(sec)), "***")
+	}
+	return s
+}
+
+// transcript writes timestamped TX/RX records as they happen.
+type transcript struct {
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string
+}
+
+func newTranscript(w io.Writer, secrets []string) *transcript {
+	return &transcript{w: w, secrets: secrets}
+}
+
+func (t *transcript) rx(b []byte, at time.Time) { t.write("RX", b, at) }
+func (t *transcript) tx(b []byte, at time.Time) { t.write("TX", b, at) }
+
+func (t *transcript) write(dir string, b []byte, at time.Time) {
+	s := string(b)
+	for _, sec := range t.secrets {
+		s = strings.ReplaceAll(s, sec, "***")
+		s = strings.ReplaceAll(s, strings.ToUpper(hex.EncodeToString([]byte(sec))), "***")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "%s %s %s\n", at.Format("15:04:05.000000"), dir, strconv.Quote(s))
+}
+
+// toString renders a value for interpolation, logs and emits.
+func toString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}
+
+func toInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case int:
+		return x, true
+	case int64:
+		return int(x), true
+	case float64:
+		if x == float64(int(x)) {
+			return int(x), true
+		}
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// writeBytes converts what write was given to bytes: a string is its
+// bytes, a number 0..255 one byte, a list of numbers those bytes.
+func writeBytes(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return []byte(x), nil
+	case []byte:
+		return x, nil
+	case []any:
+		out := make([]byte, 0, len(x))
+		for _, e := range x {
+			n, ok := toInt(e)
+			if !ok || n < 0 || n > 255 {
+				return nil, fmt.Errorf("write: list element %v is not a byte (0..255)", e)
+			}
+			out = append(out, byte(n))
+		}
+		return out, nil
+	}
+	if n, ok := toInt(v); ok {
+		if n < 0 || n > 255 {
+			return nil, fmt.Errorf("write: %d is not a byte (0..255)", n)
+		}
+		return []byte{byte(n)}, nil
+	}
+	return nil, fmt.Errorf("write: cannot write a %T", v)
+}
