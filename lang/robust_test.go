@@ -1,0 +1,3 @@
+package lang
+
+var robustCases = []struct{ name, src string }{}
