@@ -262,6 +262,10 @@ type run struct {
 	tail     []string
 	inHandle bool
 	waiter   func(*pev) bool // the waiting step's pattern, when one waits
+
+	dry     bool            // a dry run: nothing is sent
+	drySent []string        // what a dry run would send
+	unknown map[string]bool // names a dry run cannot know: the modem's answers
 }
 
 type pev struct {
@@ -291,8 +295,10 @@ func (r *run) stmts(ctx context.Context, list []lang.Stmt) error {
 		if err := ctx.Err(); err != nil {
 			return r.canceled(lang.StmtPos(s), r.stepText(s), err)
 		}
-		if err := r.dispatch(r.conn.TryRecv()); err != nil {
-			return err
+		if !r.dry {
+			if err := r.dispatch(r.conn.TryRecv()); err != nil {
+				return err
+			}
 		}
 		if err := r.stmt(ctx, s); err != nil {
 			return err
@@ -332,6 +338,10 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		if err != nil {
 			return r.scriptErr(s.Value.Pos, r.stepText(s), err)
 		}
+		if r.dry {
+			r.dryWrite(b)
+			return nil
+		}
 		if err := r.settleOwed(ctx); err != nil {
 			return err
 		}
@@ -340,14 +350,24 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		}
 		return nil
 	case *lang.Read:
+		if r.dry {
+			r.unknown[s.Into] = true
+			return nil
+		}
 		return r.read(ctx, s)
 	case *lang.RetryBlock:
 		return r.retryBlock(ctx, s)
 	case *lang.Let:
 		v, err := r.eval(s.Value)
+		var stop *dryStop
+		if r.dry && errors.As(err, &stop) {
+			r.unknown[s.Name] = true // known only once the modem has answered
+			return nil
+		}
 		if err != nil {
 			return err
 		}
+		delete(r.unknown, s.Name)
 		r.vars[s.Name] = v
 		return nil
 	case *lang.If:
@@ -361,6 +381,9 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		if err != nil {
 			return err
 		}
+		if r.dry {
+			return nil
+		}
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
@@ -369,6 +392,12 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		case <-ctx.Done():
 			return r.canceled(s.Pos, r.stepText(s), ctx.Err())
 		}
+	case *lang.Log, *lang.Emit:
+		if r.dry {
+			return nil // a dry run shows what is sent, not what is found
+		}
+	}
+	switch s := s.(type) {
 	case *lang.Log:
 		v, err := r.eval(s.Value)
 		if err != nil {
@@ -553,6 +582,13 @@ func (r *run) pause(ctx context.Context, d time.Duration, pos lang.Pos) error {
 // eval runs a compiled expression.
 func (r *run) eval(e *lang.Expr) (any, error) {
 	prog := r.p.exprs[e]
+	if r.dry && prog != nil {
+		for _, name := range identifiers(prog.Node()) {
+			if r.unknown[name] {
+				return nil, &dryStop{pos: e.Pos, name: name}
+			}
+		}
+	}
 	if prog == nil {
 		return nil, &Error{Pos: e.Pos, Kind: KindScript, Msg: "internal error: expression not compiled"}
 	}

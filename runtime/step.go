@@ -44,6 +44,13 @@ func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.
 			return err
 		}
 	}
+	if r.dry {
+		var t *string
+		if send != nil {
+			t = &text
+		}
+		return r.dryStep(pos, t, body)
+	}
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
 		r.event(Event{Kind: EvStart, Pos: pos, Step: desc})

@@ -1,0 +1,84 @@
+// Command atrun runs declarative AT-command scripts against modems.
+//
+//	atrun run SCRIPT [--port P] [-D name=value ...]   run a flow (a bare SCRIPT means run)
+//	atrun check FILE...                               parse and check, touching no port
+//	atrun fmt [-w] [-l] FILE...                       canonical formatting
+//	atrun eval EXPR                                   evaluate an expression with the builtins
+//	atrun sim PROFILE [--pty LINK | --listen ADDR]    serve a virtual modem
+//	atrun ports                                       list serial ports
+//	atrun help [builtins]
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0 // success
+	exitFailed    = 1 // the script failed: expect, abort, modem error, fail, timeout
+	exitUsage     = 2 // usage, parse or check error; nothing was sent
+	exitTransport = 3 // the port or connection failed
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return e.runCmd(rest)
+	case "check":
+		return e.check(rest)
+	case "fmt":
+		return e.fmt(rest)
+	case "eval":
+		return e.eval(rest)
+	case "sim":
+		return e.sim(rest)
+	case "ports":
+		return e.ports(rest)
+	case "help", "-h", "--help", "-help":
+		return e.help(rest)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "atrun", version)
+		return exitOK
+	}
+	if strings.HasSuffix(cmd, ".at") || strings.ContainsRune(cmd, '/') {
+		return e.runCmd(args) // a bare script path means run
+	}
+	fmt.Fprintf(stderr, "atrun: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}
+
+var version = "dev"
+
+const usage = `usage:
+  atrun run SCRIPT [--port P] [-D name=value ...]   run a flow against a modem
+  atrun SCRIPT [flags]                              same as run
+  atrun check FILE...                               parse and check scripts, touching no port
+  atrun fmt [-w] [-l] FILE...                       format scripts canonically
+  atrun eval EXPR                                   evaluate an expression (bytes print as hex)
+  atrun sim PROFILE [--pty LINK | --listen ADDR]    serve a virtual modem for other tools
+  atrun ports                                       list serial ports with USB identity
+  atrun help [builtins]                             this help, or the builtin functions
+
+Run 'atrun run -h' for the flags of run.
+Exit codes: 0 success, 1 the script failed, 2 usage or script error, 3 transport error.
+`

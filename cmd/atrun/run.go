@@ -1,0 +1,500 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/atrun/atrun/lang"
+	"github.com/atrun/atrun/runtime"
+	"github.com/atrun/atrun/runtime/serialport"
+	"github.com/atrun/atrun/sim"
+	"github.com/atrun/atrun/sim/broker"
+)
+
+// defines collects repeated -D name=value flags.
+type defines map[string]string
+
+func (d defines) String() string { return "" }
+func (d defines) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("want name=value, got %q", s)
+	}
+	d[strings.TrimSpace(k)] = v
+	return nil
+}
+
+type runFlags struct {
+	ports        multi
+	defs         defines
+	varFile      string
+	transcript   string
+	timeoutScale float64
+	serial       serialport.Config
+	simName      string
+	brokerAddr   string
+	simLatency   time.Duration
+	simChunk     int
+	simInject    string
+	simClose     time.Duration
+	simScale     float64
+	jsonOut      bool
+	quiet        bool
+	dryRun       bool
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	f.defs = defines{}
+	fs.Var(&f.ports, "port", "serial device (/dev/ttyUSB2) or tcp://host:port; default $ATRUN_PORT, the script's `param device`, or the only USB serial port")
+	fs.Var(f.defs, "D", "set a param: -D name=value (repeatable)")
+	fs.StringVar(&f.varFile, "var-file", "", "read params from a file of name=value lines")
+	fs.StringVar(&f.transcript, "transcript", "", "append every byte sent and received, timestamped, secrets redacted, to `FILE`")
+	fs.Float64Var(&f.timeoutScale, "timeout-scale", 1, "multiply every timeout, retry interval and sleep")
+	fs.IntVar(&f.serial.Baud, "baud", 115200, "baud rate")
+	fs.IntVar(&f.serial.DataBits, "databits", 8, "data bits (5-8)")
+	fs.StringVar(&f.serial.Parity, "parity", "none", "parity: none, odd, even, mark, space")
+	fs.StringVar(&f.serial.StopBits, "stopbits", "1", "stop bits: 1, 1.5, 2")
+	fs.BoolVar(&f.serial.RTSCTS, "rtscts", false, "RTS/CTS hardware flow control")
+	fs.StringVar(&f.simName, "sim", "", "run against an in-process virtual modem: "+strings.Join(sim.Names(), ", "))
+	fs.StringVar(&f.brokerAddr, "broker", "", "with --sim: send every connection the modem opens to this host:port; 'embedded' starts a broker in-process and shows what it received")
+	fs.DurationVar(&f.simLatency, "sim-latency", 0, "with --sim: delay before each response")
+	fs.IntVar(&f.simChunk, "sim-chunk", 0, "with --sim: split output into random writes of 1..N bytes")
+	fs.StringVar(&f.simInject, "sim-inject", "", "with --sim: inject this unsolicited line between output lines")
+	fs.DurationVar(&f.simClose, "sim-remote-close", 0, "with --sim: the remote end closes sockets and MQTT sessions after this long")
+	fs.Float64Var(&f.simScale, "sim-time-scale", 0.05, "with --sim: scale of the modem's modelled delays (1 is realistic)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print events and the final summary as JSON lines")
+	fs.BoolVar(&f.quiet, "q", false, "print only failures")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent, without opening a port")
+	return fs
+}
+
+// parseInterleaved parses flags that may follow positional arguments, as
+// in `atrun run SCRIPT --port P`.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (e *env) runCmd(args []string) int {
+	var f runFlags
+	fs := e.runFlagSet(&f)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: atrun run SCRIPT [flags]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "atrun run: want exactly one script")
+		fs.Usage()
+		return exitUsage
+	}
+	script := pos[0]
+	prog, err := runtime.Load(script, nil)
+	if err != nil {
+		e.printErrors(err)
+		return exitUsage
+	}
+	params, err := e.params(&f)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "atrun:", err)
+		return exitUsage
+	}
+	if _, err := prog.ResolveParams(params); err != nil {
+		e.printErrors(err)
+		return exitUsage
+	}
+	if f.dryRun {
+		return e.dryRun(prog, params, f.timeoutScale)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var brk *broker.Broker
+	var rw io.ReadWriter
+	var portName string
+	switch {
+	case f.simName != "":
+		opts := sim.Options{TimeScale: f.simScale, Latency: f.simLatency, Chunk: f.simChunk, InjectURC: f.simInject, RemoteCloseAfter: f.simClose, Broker: f.brokerAddr}
+		if f.brokerAddr == "embedded" {
+			brk, err = broker.Start("127.0.0.1:0")
+			if err != nil {
+				fmt.Fprintln(e.stderr, "atrun: embedded broker:", err)
+				return exitTransport
+			}
+			defer brk.Close()
+			opts.Broker = brk.Addr()
+		}
+		m, err := sim.New(f.simName, opts)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return exitUsage
+		}
+		simCtx, cancelSim := context.WithCancel(context.Background())
+		defer cancelSim()
+		conn := m.Pipe(simCtx)
+		defer conn.Close()
+		rw, portName = conn, "sim:"+f.simName
+	default:
+		portName, err = e.choosePort(&f, prog, params)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return exitUsage
+		}
+		conn, err := openPort(portName, f.serial)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return exitTransport
+		}
+		defer conn.Close()
+		rw = conn
+	}
+
+	opts := runtime.Options{Params: params, TimeoutScale: f.timeoutScale}
+	if f.transcript != "" {
+		tf, err := os.OpenFile(f.transcript, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return exitUsage
+		}
+		defer tf.Close()
+		opts.Transcript = tf // unbuffered: every record reaches the file as it happens
+	}
+	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: portName}
+	opts.OnEvent = log.event
+	if brk != nil && !f.jsonOut && !f.quiet {
+		fmt.Fprintf(e.stdout, "embedded broker on %s\n", brk.Addr())
+	}
+	res := prog.Run(ctx, rw, opts)
+	if brk != nil && !f.jsonOut {
+		msgs := brk.Received()
+		fmt.Fprintf(e.stdout, "broker received %d message(s)\n", len(msgs))
+		for _, m := range msgs {
+			fmt.Fprintf(e.stdout, "  %s\n", m)
+		}
+	}
+	return e.finish(prog, res, log, portName)
+}
+
+// params merges --var-file and -D values (-D wins).
+func (e *env) params(f *runFlags) (map[string]string, error) {
+	out := map[string]string{}
+	if f.varFile != "" {
+		file, err := os.Open(f.varFile)
+		if err != nil {
+			return nil, err
+		}
+		defer file.Close()
+		sc := bufio.NewScanner(file)
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				return nil, fmt.Errorf("%s:%d: want name=value, got %q", f.varFile, n, line)
+			}
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range f.defs {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// choosePort picks the port: --port, $ATRUN_PORT, the script's `param
+// device`, or the only USB serial port present.
+func (e *env) choosePort(f *runFlags, prog *runtime.Program, params map[string]string) (string, error) {
+	if len(f.ports) > 1 {
+		return "", fmt.Errorf("several --port values: one port per run")
+	}
+	if len(f.ports) == 1 {
+		return f.ports[0], nil
+	}
+	if p := e.getenv("ATRUN_PORT"); p != "" {
+		return p, nil
+	}
+	if vars, err := prog.ResolveParams(params); err == nil {
+		if d, ok := vars["device"].(string); ok && d != "" {
+			return d, nil
+		}
+	}
+	infos, err := serialport.List()
+	if err != nil {
+		return "", err
+	}
+	var usb []serialport.Info
+	for _, in := range infos {
+		if in.IsUSB {
+			usb = append(usb, in)
+		}
+	}
+	if len(usb) == 1 {
+		return usb[0].Name, nil
+	}
+	var b strings.Builder
+	if len(usb) == 0 {
+		b.WriteString("no port given and no USB serial port found")
+	} else {
+		b.WriteString("no port given and several USB serial ports found:")
+		for _, in := range usb {
+			fmt.Fprintf(&b, "\n  %s  %s:%s %s", in.Name, in.VID, in.PID, in.Product)
+		}
+	}
+	b.WriteString("\nchoose one with --port /dev/ttyUSB2 (or set ATRUN_PORT); `atrun ports` lists them; --sim sim7000 runs against a virtual modem")
+	return "", errors.New(b.String())
+}
+
+// openPort opens a serial device or a tcp://host:port connection.
+func openPort(name string, cfg serialport.Config) (io.ReadWriteCloser, error) {
+	if addr, ok := strings.CutPrefix(name, "tcp://"); ok {
+		conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("connect %s: %v", name, err)
+		}
+		return conn, nil
+	}
+	return serialport.Open(name, cfg)
+}
+
+// finish prints the outcome and returns the exit code.
+func (e *env) finish(prog *runtime.Program, res *runtime.Result, log *stepLog, port string) int {
+	code := exitCode(res.Err)
+	if log.json {
+		log.summary(res, code)
+		if res.Err != nil {
+			fmt.Fprintln(e.stderr, res.Err)
+		}
+		return code
+	}
+	if res.Err == nil {
+		if !log.quiet {
+			fmt.Fprintf(e.stdout, "PASS %s in %s\n", prog.File.Path, roundMs(res.End.Sub(res.Start)))
+		}
+		return code
+	}
+	var le lang.ErrorList
+	if errors.As(res.Err, &le) {
+		e.printErrors(res.Err)
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "FAIL %s\n", res.Err)
+	var re *runtime.Error
+	if errors.As(res.Err, &re) {
+		if src := sourceOf(prog, re.Pos.Filename); src != "" {
+			fmt.Fprint(e.stderr, caret(src, re.Pos))
+		}
+		if len(re.Last) > 0 {
+			fmt.Fprintln(e.stderr, "last received:")
+			for _, l := range re.Last {
+				fmt.Fprintf(e.stderr, "    %q\n", l)
+			}
+		}
+	}
+	return code
+}
+
+func sourceOf(prog *runtime.Program, filename string) string {
+	b, err := os.ReadFile(filename)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var le lang.ErrorList
+	if errors.As(err, &le) {
+		return exitUsage
+	}
+	switch runtime.KindOf(err) {
+	case runtime.KindTransport:
+		return exitTransport
+	}
+	return exitFailed
+}
+
+// roundMs shortens a duration to three significant digits.
+func roundMs(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// stepLog renders run events: readable lines, or JSON lines.
+type stepLog struct {
+	mu    sync.Mutex
+	w     io.Writer
+	json  bool
+	quiet bool
+	port  string
+}
+
+func (l *stepLog) event(ev runtime.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.json {
+		l.writeJSON(jsonEvent(ev, l.port))
+		return
+	}
+	if l.quiet {
+		return
+	}
+	switch ev.Kind {
+	case runtime.EvStep:
+		line := fmt.Sprintf("%9s  %s", roundMs(ev.Elapsed), ev.Step)
+		if len(ev.Captures) > 0 {
+			var caps []string
+			for _, c := range ev.Captures {
+				caps = append(caps, fmt.Sprintf("%s=%s", c.Name, quoteIfNeeded(c.Value)))
+			}
+			line += "   -> " + strings.Join(caps, " ")
+		}
+		fmt.Fprintln(l.w, line)
+	case runtime.EvLog:
+		fmt.Fprintf(l.w, "%9s  log: %s\n", "", ev.Value)
+	case runtime.EvEmit:
+		fmt.Fprintf(l.w, "%9s  emit %s = %s\n", "", ev.Name, quoteIfNeeded(ev.Value))
+	case runtime.EvHandler:
+		fmt.Fprintf(l.w, "%9s  on %q\n", "", ev.Matched)
+	case runtime.EvRetry:
+		fmt.Fprintf(l.w, "%9s  retry %s (%v)\n", "", ev.Step, ev.Err)
+	case runtime.EvFinally:
+		fmt.Fprintf(l.w, "%9s  finally\n", "")
+	}
+}
+
+func quoteIfNeeded(s string) string {
+	for _, r := range s {
+		if r < ' ' || r == '"' || r == ' ' || r > '~' {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+func (l *stepLog) writeJSON(v any) {
+	b, _ := json.Marshal(v)
+	l.w.Write(append(b, '\n'))
+}
+
+func jsonEvent(ev runtime.Event, port string) map[string]any {
+	m := map[string]any{"event": string(ev.Kind), "time": ev.Time.Format(time.RFC3339Nano), "port": port}
+	if ev.Pos.Filename != "" {
+		m["pos"] = fmt.Sprintf("%s:%d:%d", ev.Pos.Filename, ev.Pos.Line, ev.Pos.Column)
+	}
+	if ev.Step != "" {
+		m["step"] = ev.Step
+	}
+	if ev.Kind == runtime.EvStep {
+		m["elapsed_ms"] = float64(ev.Elapsed.Microseconds()) / 1000
+	}
+	if ev.Matched != "" {
+		m["matched"] = ev.Matched
+	}
+	if len(ev.Captures) > 0 {
+		caps := map[string]string{}
+		for _, c := range ev.Captures {
+			caps[c.Name] = c.Value
+		}
+		m["captured"] = caps
+	}
+	if ev.Name != "" {
+		m["name"] = ev.Name
+	}
+	if ev.Value != "" || ev.Kind == runtime.EvEmit || ev.Kind == runtime.EvLog {
+		m["value"] = ev.Value
+	}
+	if ev.Err != nil {
+		m["error"] = ev.Err.Error()
+	}
+	return m
+}
+
+func (l *stepLog) summary(res *runtime.Result, code int) {
+	m := map[string]any{"event": "finished", "port": l.port, "status": "pass", "exit_code": code,
+		"duration_ms": float64(res.End.Sub(res.Start).Microseconds()) / 1000}
+	emitted := map[string]any{}
+	var names []string
+	for _, em := range res.Emitted {
+		if _, ok := emitted[em.Name]; !ok {
+			names = append(names, em.Name)
+		}
+		emitted[em.Name] = em.Value
+	}
+	sort.Strings(names)
+	if len(emitted) > 0 {
+		m["emitted"] = emitted
+	}
+	if res.Err != nil {
+		m["status"] = "fail"
+		m["error"] = res.Err.Error()
+		var re *runtime.Error
+		if errors.As(res.Err, &re) {
+			m["kind"] = string(re.Kind)
+			m["pos"] = fmt.Sprintf("%s:%d:%d", re.Pos.Filename, re.Pos.Line, re.Pos.Column)
+			m["step"] = re.Step
+			m["last_received"] = re.Last
+		} else {
+			m["kind"] = "usage"
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writeJSON(m)
+}
