@@ -46,6 +46,9 @@ func (c Codec) Decode(b []byte) (pkts []Packet, used int, err error) {
 		f, _ := c.frame(b[used:], v)
 		p, err := decodeBody(f.t, f.flags, b[used+f.hlen:used+f.total], v)
 		if err != nil {
+			if len(pkts) == 0 {
+				pkts = nil
+			}
 			return pkts, used, err
 		}
 		pkts = append(pkts, p)
