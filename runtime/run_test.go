@@ -100,7 +100,7 @@ func table(m map[string]string) func(string) []string {
 	}
 }
 
-func compile(t *testing.T, src string, files ...string) *Program {
+func compile(t testing.TB, src string, files ...string) *Program {
 	t.Helper()
 	fs := map[string]string{"main.at": src}
 	for i := 0; i+1 < len(files); i += 2 {
