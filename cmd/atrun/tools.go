@@ -26,12 +26,13 @@ func (e *env) eval(args []string) int {
 		fmt.Fprintln(e.stderr, "usage: atrun eval 'EXPR'   (e.g. atrun eval 'hex(mqtt_connect(\"dev1\"))')")
 		return exitUsage
 	}
-	prog, err := expr.Compile(args[0], builtins.ExprOptions()...)
+	opts := append([]expr.Option{expr.Env(map[string]any{})}, builtins.ExprOptions()...)
+	prog, err := expr.Compile(args[0], opts...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "atrun eval: %v\n", err)
 		return exitUsage
 	}
-	v, err := expr.Run(prog, nil)
+	v, err := expr.Run(prog, map[string]any{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "atrun eval: %v\n", err)
 		return exitFailed
