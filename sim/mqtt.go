@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"sync/atomic"
@@ -63,15 +64,16 @@ func (e *MQTTRefusedError) Error() string {
 // session goroutine; every callback runs there too. Operations run one at
 // a time in call order, like a modem's command queue.
 type MQTTClient struct {
-	s      *Session
-	cfg    MQTTConfig
-	cl     paho.Client
-	epoch  uint64
-	closed bool          // session goroutine: Disconnect/Close called
-	last   chan struct{} // closed when the previous operation finished
-	pubs   atomic.Int64
-	conn   atomic.Pointer[net.Conn]
-	remote atomic.Bool
+	s       *Session
+	cfg     MQTTConfig
+	cl      paho.Client
+	epoch   uint64
+	closed  bool          // session goroutine: Disconnect/Close called
+	last    chan struct{} // closed when the previous operation finished
+	pubs    atomic.Int64
+	conn    atomic.Pointer[net.Conn]
+	connack atomic.Int32 // return code of the CONNACK read by connackSniffer
+	remote  atomic.Bool
 }
 
 // MQTTConnect opens an MQTT session in the background; done runs on the
@@ -141,6 +143,7 @@ func (s *Session) MQTTConnect(cfg MQTTConfig, done func(c *MQTTClient, err error
 			}
 			nc = t
 		}
+		nc = &connackSniffer{Conn: nc, c: c}
 		c.conn.Store(&nc)
 		return nc, nil
 	})
@@ -151,6 +154,12 @@ func (s *Session) MQTTConnect(cfg MQTTConfig, done func(c *MQTTClient, err error
 		err := waitToken(tok, cfg.Timeout)
 		if ct, ok := tok.(*paho.ConnectToken); ok && ct.ReturnCode() != 0 {
 			err = &MQTTRefusedError{Code: ct.ReturnCode()}
+		}
+		// paho reports success for return codes it has no name for
+		// (mochi answers an empty client id so): trust the CONNACK bytes.
+		if rc := c.connack.Load(); err == nil && rc > 0 {
+			c.cl.Disconnect(0)
+			err = &MQTTRefusedError{Code: byte(rc)}
 		}
 		s.postOr(c.epoch, func() {
 			if err != nil {
@@ -336,4 +345,28 @@ func (c *MQTTClient) remoteClose() {
 	if p := c.conn.Load(); p != nil {
 		(*p).Close()
 	}
+}
+
+// connackSniffer records the return code of the first CONNACK read
+// (fixed header 0x20, remaining length 2, flags, return code), and turns
+// the error of a connection closed by the remote-close knob into io.EOF:
+// paho ignores "use of closed network connection" as its own doing.
+type connackSniffer struct {
+	net.Conn
+	c    *MQTTClient
+	head []byte
+}
+
+func (r *connackSniffer) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	if len(r.head) < 4 {
+		r.head = append(r.head, p[:min(n, 4-len(r.head))]...)
+		if len(r.head) == 4 && r.head[0] == 0x20 && r.head[1] == 2 {
+			r.c.connack.Store(int32(r.head[3]))
+		}
+	}
+	if err != nil && r.c.remote.Load() {
+		err = io.EOF
+	}
+	return n, err
 }

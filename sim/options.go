@@ -3,6 +3,7 @@ package sim
 import (
 	"crypto/tls"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -57,6 +58,10 @@ type Options struct {
 	InjectEvery int
 	// Seed makes every random choice (chunks, drops, delays) repeatable.
 	Seed int64
+
+	// Quirks selects profile variants by name (see Profile.Quirks), e.g.
+	// {"prompt": ">"}; unnamed quirks take their defaults.
+	Quirks map[string]string
 }
 
 // Realistic returns options for interactive use: real-time delays and
@@ -184,4 +189,22 @@ func (o Options) identity(p *Profile) Options {
 		o.InjectEvery = 1
 	}
 	return o
+}
+
+func checkQuirks(p *Profile, q map[string]string) error {
+	for name, v := range q {
+		spec, ok := p.Quirks[name]
+		if !ok {
+			known := make([]string, 0, len(p.Quirks))
+			for k := range p.Quirks {
+				known = append(known, k)
+			}
+			slices.Sort(known)
+			return fmt.Errorf("unknown quirk %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		if !slices.Contains(spec.Values, v) {
+			return fmt.Errorf("quirk %q: value %q is not one of %q", name, v, spec.Values)
+		}
+	}
+	return nil
 }

@@ -57,6 +57,11 @@ type Profile struct {
 	// BackslashEscapes makes \" and \, inside arguments literal (ESP-AT).
 	BackslashEscapes bool
 
+	// Quirks declares the profile's variants where real modules differ
+	// (prompt with or without a space, "0, CONNECT OK" or "0,CONNECT OK").
+	// Options.Quirks selects values; Session.Quirk reads them.
+	Quirks map[string]Quirk
+
 	// Commands maps canonical command names ("+CIPSTART", "E", "&W", "I")
 	// to handlers. They take precedence over the common commands; a nil
 	// handler removes a common command (the modem answers ERROR).
@@ -68,6 +73,24 @@ type Profile struct {
 	// replaced or the session ends.
 	NewState func(s *Session) any
 }
+
+// Quirk is one variant knob of a profile.
+type Quirk struct {
+	Doc    string   // one line: what it changes and where each value is seen
+	Values []string // allowed values, the default first
+}
+
+// Default is the quirk's first value.
+func (q Quirk) Default() string {
+	if len(q.Values) == 0 {
+		return ""
+	}
+	return q.Values[0]
+}
+
+// Common returns the engine's handler for a common command ("+CGATT"),
+// for profiles that wrap it, or nil.
+func Common(name string) Handler { return commonCommands[strings.ToUpper(name)] }
 
 // registry holds the registered profiles, like database/sql's drivers.
 type registry struct {

@@ -28,6 +28,9 @@ func New(name string, opts Options) (*Modem, error) {
 	if err := opts.check(); err != nil {
 		return nil, fmt.Errorf("sim %q: %w", p.Name, err)
 	}
+	if err := checkQuirks(p, opts.Quirks); err != nil {
+		return nil, fmt.Errorf("sim %q: %w", p.Name, err)
+	}
 	return &Modem{profile: p, opts: opts.identity(p)}, nil
 }
 
@@ -248,12 +251,13 @@ func (s *Session) Scale(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * s.opts.TimeScale)
 }
 
-// Between returns a seeded random delay in [lo, hi], already scaled.
+// Between returns a seeded random delay in [lo, hi], unscaled: pass it to
+// After, which scales it.
 func (s *Session) Between(lo, hi time.Duration) time.Duration {
 	if hi <= lo {
-		return s.Scale(lo)
+		return lo
 	}
-	return s.Scale(lo + time.Duration(s.rng.Int64N(int64(hi-lo)+1)))
+	return lo + time.Duration(s.rng.Int64N(int64(hi-lo)+1))
 }
 
 // Rand is the session's seeded random source for profile decisions.
@@ -264,6 +268,15 @@ func (s *Session) Context() context.Context { return s.ctx }
 
 // Options returns the modem options (identity defaults filled in).
 func (s *Session) Options() Options { return *s.opts }
+
+// Quirk returns the selected value of a profile quirk (its default unless
+// Options.Quirks names it).
+func (s *Session) Quirk(name string) string {
+	if v, ok := s.opts.Quirks[name]; ok {
+		return v
+	}
+	return s.profile.Quirks[name].Default()
+}
 
 // Profile returns the session's profile.
 func (s *Session) Profile() Profile { return *s.profile }

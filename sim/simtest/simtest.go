@@ -112,6 +112,39 @@ func (h *Host) Expect(t testing.TB, want string) {
 	}
 }
 
+// ExpectAnyOrder reads the total length of parts and fails the test unless
+// it is the concatenation of parts in some order (a network event racing
+// a result line, like "SEND OK" and the echoed data).
+func (h *Host) ExpectAnyOrder(t testing.TB, parts ...string) {
+	t.Helper()
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	got, err := h.Next(n, Timeout)
+	if err != nil {
+		t.Fatalf("waiting for %q in any order: %v; got %q", parts, err, got)
+	}
+	if !isPermutation(string(got), parts) {
+		t.Fatalf("output %q is not %q in any order", got, parts)
+	}
+}
+
+func isPermutation(s string, parts []string) bool {
+	if len(parts) == 0 {
+		return s == ""
+	}
+	for i, p := range parts {
+		if len(s) >= len(p) && s[:len(p)] == p {
+			rest := append(append([]string{}, parts[:i]...), parts[i+1:]...)
+			if isPermutation(s[len(p):], rest) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Next returns the next n bytes, waiting up to d. On timeout it returns
 // what arrived (without consuming it) and an error.
 func (h *Host) Next(n int, d time.Duration) ([]byte, error) {
@@ -182,11 +215,13 @@ func (h *Host) Quiet(t testing.TB, d time.Duration) {
 }
 
 // Step is one exchange of a transcript: Send (CR appended) or Raw is
-// written, then exactly Want is expected.
+// written, then exactly Want is expected, then the AnyOrder parts in some
+// order.
 type Step struct {
-	Send string
-	Raw  []byte
-	Want string
+	Send     string
+	Raw      []byte
+	Want     string
+	AnyOrder []string
 }
 
 // Run plays a transcript.
@@ -201,6 +236,9 @@ func (h *Host) Run(t testing.TB, steps []Step) {
 		}
 		if st.Want != "" {
 			h.Expect(t, st.Want)
+		}
+		if len(st.AnyOrder) > 0 {
+			h.ExpectAnyOrder(t, st.AnyOrder...)
 		}
 	}
 }

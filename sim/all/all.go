@@ -1,0 +1,9 @@
+// Package all registers every virtual modem profile; import it for its
+// side effect:
+//
+//	import _ "github.com/atrun/atrun/sim/all"
+package all
+
+import (
+	_ "github.com/atrun/atrun/sim/sim7000"
+)
