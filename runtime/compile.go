@@ -16,6 +16,7 @@ import (
 	"github.com/atrun/atrun/lang"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -302,6 +303,9 @@ func (c *compiler) stmt(s lang.Stmt, sc *scope) {
 		for _, a := range s.Args {
 			c.expr(a, sc)
 		}
+		for _, n := range c.flowBinds(s.Name, map[string]bool{}) {
+			sc.names[n] = true
+		}
 	case *lang.Sleep:
 		c.duration(s.Duration, sc)
 	case *lang.Log:
@@ -315,6 +319,31 @@ func (c *compiler) stmt(s lang.Stmt, sc *scope) {
 	case *lang.Fail:
 		c.expr(s.Message, sc)
 	}
+}
+
+// flowBinds lists the names a flow sets when called, including the flows
+// it calls.
+func (c *compiler) flowBinds(name string, seen map[string]bool) []string {
+	f := c.p.flows[name]
+	if f == nil || seen[name] {
+		return nil
+	}
+	seen[name] = true
+	var out []string
+	lang.Walk(f.Body.Stmts, func(n any) {
+		switch n := n.(type) {
+		case *lang.Let:
+			out = append(out, n.Name)
+		case *lang.Read:
+			out = append(out, n.Into)
+		case *lang.Pattern:
+			out = append(out, c.captures(n)...)
+			out = append(out, "data")
+		case *lang.Call:
+			out = append(out, c.flowBinds(n.Name, seen)...)
+		}
+	})
+	return out
 }
 
 func (c *compiler) ifStmt(s *lang.If, sc *scope) {
@@ -439,13 +468,13 @@ func (c *compiler) expr(e *lang.Expr, sc *scope) *vm.Program {
 	if prog, ok := c.p.exprs[e]; ok {
 		return prog
 	}
-	env := make(map[string]any, len(sc.names)+len(c.global))
+	env := make(types.Map, len(sc.names)+len(c.global))
 	for n := range sc.names {
-		env[n] = c.types[n]
+		env[n] = c.typeOf(n)
 	}
 	if sc.where != "" {
 		for n := range c.global {
-			env[n] = c.types[n]
+			env[n] = c.typeOf(n)
 		}
 	}
 	opts := append([]expr.Option{expr.Env(env)}, builtins.ExprOptions()...)
@@ -461,6 +490,15 @@ func (c *compiler) expr(e *lang.Expr, sc *scope) *vm.Program {
 	}
 	c.p.exprs[e] = prog
 	return prog
+}
+
+// typeOf is the expr type of a variable: the type of its sample value,
+// or any.
+func (c *compiler) typeOf(name string) types.Type {
+	if v := c.types[name]; v != nil {
+		return types.TypeOf(v)
+	}
+	return types.Any
 }
 
 var unknownName = regexp.MustCompile(`^unknown name (\w+)`)
