@@ -380,3 +380,57 @@ func TestDecodeMalformed(t *testing.T) {
 		})
 	}
 }
+
+func TestLen(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"30", 0},
+		{"3080", 0},
+		{"3006", 8},
+		{"3006000275706869", 8},
+		{"C000C000", 2},
+		{"30FFFFFF7F", 268435460},
+	}
+	for _, tt := range tests {
+		n, err := mqtt.Codec{}.Len(unhex(t, tt.in))
+		require.NoError(t, err, tt.in)
+		require.Equal(t, tt.want, n, tt.in)
+	}
+	_, err := mqtt.Codec{}.Len(unhex(t, "F000"))
+	require.ErrorIs(t, err, mqtt.ErrMalformed)
+	_, err = mqtt.Codec{MaxPacketSize: 4}.Len(unhex(t, "3006"))
+	require.ErrorIs(t, err, mqtt.ErrTooLarge)
+}
+
+func TestReasonName(t *testing.T) {
+	tests := []struct {
+		v    byte
+		t    mqtt.Type
+		code byte
+		want string
+	}{
+		{4, mqtt.TypeConnack, 0, "connection accepted"},
+		{4, mqtt.TypeConnack, 4, "bad user name or password"},
+		{4, mqtt.TypeConnack, 5, "not authorized"},
+		{4, mqtt.TypeConnack, 6, "return code 0x6"},
+		{4, mqtt.TypeSuback, 1, "granted qos 1"},
+		{4, mqtt.TypeSuback, 0x80, "failure"},
+		{5, mqtt.TypeConnack, 0, "success"},
+		{5, mqtt.TypeConnack, 0x87, "not authorized"},
+		{5, mqtt.TypeSuback, 0, "granted qos 0"},
+		{5, mqtt.TypeSuback, 2, "granted qos 2"},
+		{5, mqtt.TypeSuback, 0xA2, "wildcard subscriptions not supported"},
+		{5, mqtt.TypeDisconnect, 0, "normal disconnection"},
+		{5, mqtt.TypeDisconnect, 0x8E, "session taken over"},
+		{5, mqtt.TypePuback, 0x10, "no matching subscribers"},
+		{5, mqtt.TypePubrel, 0x92, "packet identifier not found"},
+		{5, mqtt.TypePuback, 0x01, "reason code 0x1"},
+		{5, mqtt.TypeAuth, 0x18, "continue authentication"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, mqtt.ReasonName(tt.v, tt.t, tt.code), "%v %v %#x", tt.v, tt.t, tt.code)
+	}
+}

@@ -75,6 +75,18 @@ func (c Codec) Need(b []byte) (int, error) {
 	return max(f.total-len(b), 0), nil
 }
 
+// Len returns the length of the first packet in b, fixed header included,
+// as its fixed header announces it; 0 when b ends inside the fixed header.
+// Readers use it to read exactly one packet from a stream.
+func (c Codec) Len(b []byte) (int, error) {
+	v, err := c.version()
+	if err != nil {
+		return 0, err
+	}
+	f, err := c.frame(b, v)
+	return f.total, err
+}
+
 // frame is a parsed fixed header.
 type frame struct {
 	t     Type
