@@ -112,3 +112,35 @@ func BenchmarkFormat(b *testing.B) {
 		Format(f)
 	}
 }
+
+func BenchmarkPhases(b *testing.B) {
+	src := benchScript(200)
+	b.Run("lex", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			lx, _ := lexDef{}.LexString("b.at", src)
+			for {
+				t, err := lx.Next()
+				if err != nil || t.EOF() {
+					break
+				}
+			}
+		}
+	})
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Parse("b.at", src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	f, err := Parse("b.at", src)
+	require.NoError(b, err)
+	b.Run("check", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Check(f)
+		}
+	})
+}

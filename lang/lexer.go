@@ -143,17 +143,25 @@ func (s *scanner) Next() (lexer.Token, error) {
 			return lexer.EOFToken(s.pos), nil
 		case r == ' ' || r == '\t' || r == '\f' || r == '\v':
 			s.advance()
-		case r == '\\' && (s.peekAt(s.pos.Offset+1) == '\n' || s.peekAt(s.pos.Offset+1) == '\r'):
-			// line continuation
+		case r == '\\' && (s.peekAt(s.pos.Offset+1) == '\n' || s.peekAt(s.pos.Offset+1) == '\r' || s.peekAt(s.pos.Offset+1) == -1):
+			// Line continuation. A backslash at the very end of the file
+			// is one too, so that adding the final newline changes nothing.
 			s.advance()
-			s.advance()
-			if s.peek() == '\n' {
+			switch s.peek() {
+			case '\r':
+				s.advance()
+				if s.peek() == '\n' {
+					s.advance()
+				}
+			case '\n':
 				s.advance()
 			}
+			s.lineHas = false
 		case r == '\n' || r == '\r':
 			pos := s.pos
 			s.advance()
 			if s.depth > 0 {
+				s.lineHas = false
 				continue
 			}
 			return s.emit(tokEOL, "\n", pos)

@@ -80,13 +80,21 @@ func (l *ErrorList) add(pos Pos, format string, args ...any) {
 var parser = participle.MustBuild[File](
 	participle.Lexer(lexDef{}),
 	participle.Union[Stmt](
-		&Param{}, &TimeoutStmt{}, &Abort{}, &Include{}, &Send{}, &Write{}, &Expect{},
-		&RetryBlock{}, &Read{}, &On{}, &Let{}, &If{}, &Repeat{}, &Flow{}, &Call{},
-		&Sleep{}, &Log{}, &Emit{}, &Fail{}, &Finally{},
+		// Every statement starts with its own keyword, so the order only
+		// matters for speed: participle tries the members in turn.
+		&Send{}, &Expect{}, &Let{}, &Write{}, &If{}, &Log{}, &Call{}, &Emit{},
+		&Read{}, &RetryBlock{}, &Sleep{}, &Fail{}, &Repeat{}, &On{}, &Param{},
+		&Include{}, &Abort{}, &TimeoutStmt{}, &Flow{}, &Finally{},
 	),
-	participle.UseLookahead(4),
+	participle.UseLookahead(3),
 )
 
+// The participle grammar in the struct tags of ast.go is the
+// specification of the language: Grammar prints it, and tests check that
+// Parse, a hand-written recursive-descent parser several times faster
+// than participle's reflection-driven one, builds the very same AST from
+// every input the grammar accepts, positions included.
+//
 // Grammar returns the grammar in EBNF, for review.
 func Grammar() string { return parser.String() }
 
@@ -105,19 +113,19 @@ func Parse(path, src string) (f *File, err error) {
 	defer func() {
 		// A parser bug must still give a positioned error, not a crash.
 		if r := recover(); r != nil {
+			if b, ok := r.(bailout); ok {
+				f, err = nil, ErrorList{b.err}
+				return
+			}
 			f, err = nil, ErrorList{{Pos: Pos{Filename: path, Line: 1, Column: 1}, Msg: fmt.Sprintf("internal error: %v", r)}}
 		}
 	}()
 	var comments []Comment
-	sc, _ := lexDef{comments: &comments}.LexString(path, src)
-	peek, err := lexer.Upgrade(sc)
+	toks, err := tokenize(path, src, &comments)
 	if err != nil {
 		return nil, ErrorList{toError(path, err)}
 	}
-	f, err = parser.ParseFromLexer(peek)
-	if err != nil {
-		return nil, ErrorList{toError(path, err)}
-	}
+	f = (&syntax{toks: toks}).file()
 	f.Path, f.Source, f.Comments = path, src, comments
 	var errs ErrorList
 	walkStrs(f, func(s *Str) { parseStr(s, &errs) })
@@ -433,4 +441,513 @@ func (s *Str) HasExpr() bool {
 		}
 	}
 	return false
+}
+
+// tokenize lexes src into a token slice ending with EOF.
+func tokenize(path, src string, comments *[]Comment) ([]lexer.Token, error) {
+	sc, _ := lexDef{comments: comments}.LexString(path, src)
+	toks := make([]lexer.Token, 0, len(src)/4+1)
+	for {
+		t, err := sc.Next()
+		if err != nil {
+			return nil, err
+		}
+		toks = append(toks, t)
+		if t.EOF() {
+			return toks, nil
+		}
+	}
+}
+
+// bailout carries a syntax error up from deep in the parser to Parse.
+type bailout struct{ err *Error }
+
+// syntax is a recursive-descent parser for the grammar of ast.go. It sets
+// Pos and EndPos exactly as participle does: Pos is a node's first token,
+// EndPos the token that follows it. Keywords match by value, as
+// participle's literals do. Recursion depth is bounded by checkNesting.
+type syntax struct {
+	toks   []lexer.Token
+	i      int
+	braces []Pos // open "{", for the message when one is never closed
+}
+
+func (p *syntax) peek() *lexer.Token { return &p.toks[p.i] }
+
+func (p *syntax) next() *lexer.Token {
+	t := &p.toks[p.i]
+	if !t.EOF() {
+		p.i++
+	}
+	return t
+}
+
+// is reports whether the next token has the value v.
+func (p *syntax) is(v string) bool {
+	t := &p.toks[p.i]
+	return t.Value == v && !t.EOF()
+}
+
+func (p *syntax) typ(tt lexer.TokenType) bool { return p.toks[p.i].Type == tt }
+
+func (p *syntax) skipEOL() {
+	for p.toks[p.i].Type == tokEOL {
+		p.i++
+	}
+}
+
+// fail stops the parse with an error at the next token.
+func (p *syntax) fail(format string, args ...any) {
+	panic(bailout{&Error{Pos: p.peek().Pos, Msg: fmt.Sprintf(format, args...)}})
+}
+
+// expected fails with "expected WHAT, got TOKEN".
+func (p *syntax) expected(what string) {
+	t := p.peek()
+	if t.EOF() && len(p.braces) > 0 {
+		b := p.braces[len(p.braces)-1]
+		p.fail("expected %s, got end of file (the \"{\" at line %d is never closed)", what, b.Line)
+	}
+	p.fail("expected %s, got %s", what, describeToken(t))
+}
+
+func (p *syntax) want(v, context string) {
+	if !p.is(v) {
+		p.expected(fmt.Sprintf("%q %s", v, context))
+	}
+	p.i++
+}
+
+func (p *syntax) ident(context string) string {
+	if !p.typ(tokIdent) {
+		p.expected("a name " + context)
+	}
+	return p.next().Value
+}
+
+// describeToken names a token in an error message.
+func describeToken(t *lexer.Token) string {
+	switch t.Type {
+	case lexer.EOF:
+		return "end of file"
+	case tokEOL:
+		return "end of line"
+	case tokString, tokRaw, tokRegex, tokInt, tokDuration:
+		return clip(t.Value)
+	}
+	return strconv.Quote(clip(t.Value))
+}
+
+func clip(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i] + "..."
+	}
+	if utf8.RuneCountInString(s) > 40 {
+		s = string([]rune(s)[:37]) + "..."
+	}
+	return s
+}
+
+// stmtKeywords are the words that start a statement.
+var stmtKeywords = []string{
+	"send", "expect", "let", "write", "if", "log", "call", "emit", "read", "retry", "sleep",
+	"fail", "repeat", "on", "param", "include", "abort", "timeout", "flow", "finally",
+}
+
+// otherKeywords are the words that continue one.
+var otherKeywords = []string{"else", "while", "every", "bytes", "into", "secret", "all", "any", "prompt", "ok"}
+
+func (p *syntax) file() *File {
+	f := &File{Pos: p.peek().Pos}
+	p.skipEOL()
+	for !p.typ(lexer.EOF) {
+		f.Stmts = append(f.Stmts, p.stmt())
+		p.skipEOL()
+	}
+	return f
+}
+
+func (p *syntax) block(what string) *Block {
+	b := &Block{Pos: p.peek().Pos}
+	if !p.is("{") {
+		p.expected(fmt.Sprintf("\"{\" to start the %s block", what))
+	}
+	p.braces = append(p.braces, p.next().Pos)
+	p.skipEOL()
+	for !p.is("}") {
+		b.Stmts = append(b.Stmts, p.stmt())
+		p.skipEOL()
+	}
+	p.i++
+	p.braces = p.braces[:len(p.braces)-1]
+	b.EndPos = p.peek().Pos
+	return b
+}
+
+func (p *syntax) stmt() Stmt {
+	t := p.peek()
+	pos := t.Pos
+	var s Stmt
+	switch t.Value {
+	case "send":
+		s = p.send()
+	case "expect":
+		p.i++
+		x := &Expect{Pos: pos, Body: p.expectBody("after expect")}
+		x.Mods = p.mods()
+		x.EndPos = p.peek().Pos
+		s = x
+	case "let":
+		p.i++
+		x := &Let{Pos: pos, Name: p.ident("after let")}
+		p.want("=", "after let "+x.Name)
+		x.Value = p.expr("after =")
+		x.EndPos = p.peek().Pos
+		s = x
+	case "write":
+		p.i++
+		s = &Write{Pos: pos, Value: p.expr("after write"), EndPos: p.peek().Pos}
+	case "if":
+		s = p.ifStmt()
+	case "log":
+		p.i++
+		s = &Log{Pos: pos, Value: p.expr("after log"), EndPos: p.peek().Pos}
+	case "call":
+		s = p.call()
+	case "emit":
+		p.i++
+		x := &Emit{Pos: pos, Name: p.ident("after emit")}
+		if p.is("=") {
+			p.i++
+			x.Value = p.expr("after =")
+		}
+		x.EndPos = p.peek().Pos
+		s = x
+	case "read":
+		s = p.read()
+	case "retry":
+		r := p.retry()
+		s = &RetryBlock{Pos: pos, Retry: r, Body: p.block("retry"), EndPos: p.peek().Pos}
+	case "sleep":
+		p.i++
+		s = &Sleep{Pos: pos, Duration: p.duration("after sleep"), EndPos: p.peek().Pos}
+	case "fail":
+		p.i++
+		s = &Fail{Pos: pos, Message: p.expr("after fail"), EndPos: p.peek().Pos}
+	case "repeat":
+		p.i++
+		x := &Repeat{Pos: pos, Count: p.expr("after repeat")}
+		if p.is("while") {
+			p.i++
+			x.While = p.expr("after while")
+		}
+		x.Body = p.block("repeat")
+		x.EndPos = p.peek().Pos
+		s = x
+	case "on":
+		p.i++
+		x := &On{Pos: pos, Pattern: p.pattern("after on")}
+		x.Body = p.block("on")
+		x.EndPos = p.peek().Pos
+		s = x
+	case "param":
+		p.i++
+		x := &Param{Pos: pos, Name: p.ident("after param")}
+		if p.is("=") {
+			p.i++
+			x.Default = p.expr("after =")
+		}
+		if p.is("secret") {
+			p.i++
+			x.Secret = true
+		}
+		x.EndPos = p.peek().Pos
+		s = x
+	case "include":
+		p.i++
+		s = &Include{Pos: pos, Path: p.str("(the path) after include"), EndPos: p.peek().Pos}
+	case "abort":
+		p.i++
+		x := &Abort{Pos: pos, Patterns: []*Pattern{p.pattern("after abort")}}
+		for p.is(",") {
+			p.i++
+			p.skipEOL()
+			x.Patterns = append(x.Patterns, p.pattern(`after ","`))
+		}
+		x.EndPos = p.peek().Pos
+		s = x
+	case "timeout":
+		p.i++
+		s = &TimeoutStmt{Pos: pos, Duration: p.duration("after timeout"), EndPos: p.peek().Pos}
+	case "flow":
+		s = p.flow()
+	case "finally":
+		p.i++
+		s = &Finally{Pos: pos, Body: p.block("finally"), EndPos: p.peek().Pos}
+	default:
+		p.notAStatement()
+	}
+	if t := p.peek(); t.Type != tokEOL && !t.EOF() && t.Value != "}" && !contains(stmtKeywords, t.Value) {
+		p.fail("expected end of line, got %s%s", describeToken(t), p.suggest(t))
+	}
+	return s
+}
+
+// notAStatement explains a token that cannot start a statement.
+func (p *syntax) notAStatement() {
+	t := p.peek()
+	switch {
+	case t.EOF() && len(p.braces) > 0:
+		p.fail(`unexpected end of file: the "{" at line %d is never closed`, p.braces[len(p.braces)-1].Line)
+	case t.Value == "}" && t.Type == tokPunct:
+		p.fail(`unexpected "}": no block is open`)
+	case t.Value == "else" && t.Type == tokIdent:
+		p.fail(`else without if: it goes on the line of the if block's closing "}"`)
+	case t.Type == tokIdent:
+		if p.toks[p.i+1].Value == "=" {
+			p.fail("unknown statement %q (to set a variable: let %s = ...)", t.Value, t.Value)
+		}
+		p.fail("unknown statement %q%s", t.Value, didYouMean(t.Value, stmtKeywords))
+	}
+	if len(p.braces) > 0 {
+		p.expected(`a statement or "}"`)
+	}
+	p.expected("a statement")
+}
+
+// suggest returns a did-you-mean for a misspelt keyword.
+func (p *syntax) suggest(t *lexer.Token) string {
+	if t.Type != tokIdent {
+		return ""
+	}
+	return didYouMean(t.Value, append(append([]string{}, stmtKeywords...), otherKeywords...))
+}
+
+func (p *syntax) send() *Send {
+	s := &Send{Pos: p.next().Pos, Text: p.str("after send")}
+	if p.is("expect") {
+		p.i++
+		s.Expect = p.expectBody("after expect")
+	}
+	s.Mods = p.mods()
+	s.EndPos = p.peek().Pos
+	return s
+}
+
+func (p *syntax) expectBody(context string) *ExpectBody {
+	b := &ExpectBody{Pos: p.peek().Pos}
+	switch {
+	case p.is("all"):
+		p.i++
+		if !p.is("{") {
+			p.expected(`"{" after expect all`)
+		}
+		p.braces = append(p.braces, p.next().Pos)
+		p.skipEOL()
+		b.All = append(b.All, p.pattern("in expect all"))
+		p.skipEOL()
+		for !p.is("}") {
+			b.All = append(b.All, p.pattern(`or "}" in expect all`))
+			p.skipEOL()
+		}
+		p.i++
+		p.braces = p.braces[:len(p.braces)-1]
+	case p.is("{"):
+		p.braces = append(p.braces, p.next().Pos)
+		p.skipEOL()
+		b.Alts = append(b.Alts, p.alternative(`(PATTERN => ACTION) in the expect block`))
+		p.skipEOL()
+		for !p.is("}") {
+			b.Alts = append(b.Alts, p.alternative(`or "}" in the expect block`))
+			p.skipEOL()
+		}
+		p.i++
+		p.braces = p.braces[:len(p.braces)-1]
+	default:
+		b.Pattern = p.pattern(context)
+	}
+	return b
+}
+
+func (p *syntax) alternative(context string) *Alternative {
+	a := &Alternative{Pos: p.peek().Pos, Pattern: p.pattern(context)}
+	p.want("=>", "after the pattern")
+	a.Action = &Action{Pos: p.peek().Pos}
+	switch {
+	case p.is("ok"):
+		p.i++
+		a.Action.OK = true
+	case p.is("retry"):
+		p.i++
+		a.Action.Retry = true
+	case p.is("fail"):
+		p.i++
+		a.Action.Fail = p.expr("after fail")
+	case p.is("{"):
+		a.Action.Block = p.block("action")
+	default:
+		p.expected(`an action after "=>" (ok, retry, fail "message" or a block)`)
+	}
+	a.EndPos = p.peek().Pos
+	return a
+}
+
+func (p *syntax) pattern(context string) *Pattern {
+	pt := &Pattern{Pos: p.peek().Pos}
+	switch {
+	case p.is("any"):
+		p.i++
+		pt.Any = true
+	case p.is("prompt"):
+		p.i++
+		pt.IsPrompt = true
+		if p.typ(tokString) || p.typ(tokRaw) {
+			pt.Prompt = p.str("")
+		}
+	case p.typ(tokRegex):
+		pt.Regex = p.next().Value
+	case p.typ(tokString) || p.typ(tokRaw):
+		pt.Text = p.str("")
+	default:
+		p.expected(`a pattern ("text", /regex/, prompt or any) ` + context)
+	}
+	return pt
+}
+
+func (p *syntax) mods() Mods {
+	var m Mods
+	for {
+		switch {
+		case p.is("timeout"):
+			p.i++
+			m.Timeout = p.duration("after timeout")
+		case p.is("retry"):
+			m.Retry = p.retry()
+		default:
+			return m
+		}
+	}
+}
+
+func (p *syntax) retry() *Retry {
+	r := &Retry{Pos: p.next().Pos}
+	c := &Count{Pos: p.peek().Pos}
+	switch {
+	case p.typ(tokInt):
+		c.Literal = p.next().Value
+	case p.typ(tokIdent):
+		c.Var = p.next().Value
+	default:
+		p.expected("a count after retry (a number or a name)")
+	}
+	r.Count = c
+	if p.is("every") {
+		p.i++
+		r.Every = p.duration("after every")
+	}
+	return r
+}
+
+func (p *syntax) duration(context string) *Duration {
+	d := &Duration{Pos: p.peek().Pos}
+	switch {
+	case p.typ(tokDuration):
+		d.Literal = p.next().Value
+	case p.typ(tokIdent):
+		d.Var = p.next().Value
+	case p.typ(tokInt):
+		v := p.peek().Value
+		p.fail("duration %s has no unit (such as %ss or %sms)", v, v, v)
+	default:
+		p.expected("a duration " + context + " (such as 5s or 500ms)")
+	}
+	return d
+}
+
+func (p *syntax) str(context string) *Str {
+	if !p.typ(tokString) && !p.typ(tokRaw) {
+		p.expected("a string " + context)
+	}
+	t := p.next()
+	return &Str{Pos: t.Pos, Token: t.Value}
+}
+
+func (p *syntax) expr(context string) *Expr {
+	if !p.typ(tokExpr) {
+		p.expected("an expression " + context)
+	}
+	t := p.next()
+	return &Expr{Pos: t.Pos, Source: t.Value}
+}
+
+func (p *syntax) ifStmt() *If {
+	s := &If{Pos: p.next().Pos, Cond: p.expr("after if")}
+	s.Then = p.block("if")
+	if p.is("else") {
+		p.i++
+		s.Else = &Else{}
+		switch {
+		case p.is("if"):
+			s.Else.If = p.ifStmt()
+		case p.is("{"):
+			s.Else.Block = p.block("else")
+		default:
+			p.expected(`"{" or "if" after else`)
+		}
+	}
+	s.EndPos = p.peek().Pos
+	return s
+}
+
+func (p *syntax) call() *Call {
+	s := &Call{Pos: p.next().Pos, Name: p.ident("after call")}
+	p.want("(", "after call "+s.Name)
+	if !p.is(")") {
+		s.Args = append(s.Args, p.expr("(an argument)"))
+		for p.is(",") {
+			p.i++
+			s.Args = append(s.Args, p.expr(`(an argument) after ","`))
+		}
+	}
+	if !p.is(")") {
+		p.expected(`"," or ")" in the arguments of ` + s.Name)
+	}
+	p.i++
+	s.EndPos = p.peek().Pos
+	return s
+}
+
+func (p *syntax) flow() *Flow {
+	s := &Flow{Pos: p.next().Pos, Name: p.ident("after flow")}
+	p.want("(", "after flow "+s.Name)
+	if p.typ(tokIdent) {
+		s.Params = append(s.Params, p.next().Value)
+		for p.is(",") {
+			p.i++
+			s.Params = append(s.Params, p.ident(`(a parameter) after ","`))
+		}
+	}
+	if !p.is(")") {
+		p.expected(`"," or ")" in the parameters of flow ` + s.Name)
+	}
+	p.i++
+	s.Body = p.block("flow")
+	s.EndPos = p.peek().Pos
+	return s
+}
+
+func (p *syntax) read() *Read {
+	s := &Read{Pos: p.next().Pos, Count: p.expr("(the byte count) after read")}
+	if p.is("bytes") {
+		p.i++
+		s.Bytes = true
+	}
+	if !p.is("into") {
+		p.expected(`"into" after the read count (read N [bytes] into NAME)`)
+	}
+	p.i++
+	s.Into = p.ident("after into")
+	s.Mods = p.mods()
+	s.EndPos = p.peek().Pos
+	return s
 }
