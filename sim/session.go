@@ -377,19 +377,27 @@ func (s *Session) bootDone() {
 }
 
 // register changes the registration state and prints the +CREG/+CGREG/
-// +CEREG URCs the host asked for.
+// +CEREG URCs the host asked for, after the current command's result.
 func (s *Session) register(stat int) {
 	if s.regStat == stat {
 		return
 	}
 	s.regStat = stat
+	var urcs []string
 	for _, name := range []string{"+CREG", "+CGREG", "+CEREG"} {
 		switch s.regMode[name] {
 		case 1:
-			s.URC(fmt.Sprintf("%s: %d", name, stat))
+			urcs = append(urcs, fmt.Sprintf("%s: %d", name, stat))
 		case 2:
-			s.URC(fmt.Sprintf("%s: %d%s", name, stat, s.cellInfo(name)))
+			urcs = append(urcs, fmt.Sprintf("%s: %d%s", name, stat, s.cellInfo(name)))
 		}
+	}
+	if len(urcs) > 0 {
+		s.Post(func() {
+			for _, u := range urcs {
+				s.URC(u)
+			}
+		})
 	}
 }
 

@@ -5,5 +5,6 @@
 package all
 
 import (
+	_ "github.com/atrun/atrun/sim/sarar4"
 	_ "github.com/atrun/atrun/sim/sim7000"
 )

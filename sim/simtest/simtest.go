@@ -214,6 +214,21 @@ func (h *Host) Quiet(t testing.TB, d time.Duration) {
 	}
 }
 
+// Ready polls with "AT" every interval until the modem answers OK, as
+// drivers do after a restart of a modem with no greeting (input during a
+// boot is lost), then discards the answer.
+func (h *Host) Ready(t testing.TB, interval time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(Timeout)
+	for time.Now().Before(deadline) {
+		h.Send(t, "AT")
+		if _, err := h.Until("OK\r\n", interval); err == nil {
+			return
+		}
+	}
+	t.Fatalf("modem not ready after %v; got %q", Timeout, h.Pending())
+}
+
 // Step is one exchange of a transcript: Send (CR appended) or Raw is
 // written, then exactly Want is expected, then the AnyOrder parts in some
 // order.
