@@ -83,22 +83,34 @@ func (h *strictBroker) last() connectInfo {
 	return h.connects[len(h.connects)-1]
 }
 
-func startStrictBroker(t *testing.T, tlsConf *tls.Config) (string, *strictBroker) {
+// startStrictBroker returns the plain address, and with tlsConf also a
+// TLS address, of one strict broker.
+func startStrictBroker(t *testing.T, tlsConf *tls.Config) (plain, secure string, h *strictBroker) {
 	t.Helper()
 	srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	h := new(strictBroker)
+	h = new(strictBroker)
 	if err := srv.AddHook(h, nil); err != nil {
 		t.Fatal(err)
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0", TLSConfig: tlsConf})
+	l := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
 	if err := srv.AddListener(l); err != nil {
 		t.Fatal(err)
+	}
+	var lt *listeners.TCP
+	if tlsConf != nil {
+		lt = listeners.NewTCP(listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: tlsConf})
+		if err := srv.AddListener(lt); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := srv.Serve(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return l.Address(), h
+	if lt != nil {
+		secure = lt.Address()
+	}
+	return l.Address(), secure, h
 }
 
 // selfSigned makes a server certificate for localhost and 127.0.0.1 and

@@ -140,7 +140,7 @@ func TestBC26Boot(t *testing.T) {
 		{Send: "AT+CEDRXS=0", Want: ok},
 		{Send: "AT+QSCLK=0", Want: ok},
 		{Send: "AT+CGATT?", Want: urc("+CGATT: 1") + ok},
-		{Send: "AT+CGSN=1", Want: urc("+CGSN: " + imei(t, "bc26")) + ok},
+		{Send: "AT+CGSN=1", Want: urc("+CGSN: "+imei(t, "bc26")) + ok},
 		{Send: "ATI", Want: urc("Quectel_Ltd") + urc("Quectel_BC26") + urc("Revision: BC26NBR01A10") + ok},
 	})
 }
