@@ -1,22 +1,20 @@
 package sim8200_test
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/atrun/atrun/internal/testbroker"
 )
 
 // pki is a throw-away CA with a server certificate for 127.0.0.1 and a
@@ -85,18 +83,10 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return k
 }
 
-// tlsBroker runs mosquitto with two TLS listeners: oneWay (no client
-// certificate asked) and mutual (a client certificate signed by the CA
-// required). It returns their addresses.
+// tlsBroker runs two mosquitto brokers with TLS listeners: oneWay asks
+// for no client certificate, mutual requires one signed by the CA.
 func tlsBroker(t *testing.T, p pki) (oneWay, mutual string) {
 	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		bin = "/usr/sbin/mosquitto"
-		if _, err := os.Stat(bin); err != nil {
-			t.Skip("mosquitto not installed (make deps installs it)")
-		}
-	}
 	// Readable by all: mosquitto started as root drops to its own user.
 	dir, err := os.MkdirTemp("", "atrun-mosquitto-")
 	if err != nil {
@@ -113,63 +103,12 @@ func tlsBroker(t *testing.T, p pki) (oneWay, mutual string) {
 		}
 		return f
 	}
-	ca, crt, key := write("ca.pem", p.ca), write("server.pem", p.serverCert), write("server.key", p.serverKey)
-	oneWay, mutual = freeAddr(t), freeAddr(t)
-	tlsConf := fmt.Sprintf("cafile %s\ncertfile %s\nkeyfile %s\n", ca, crt, key)
-	conf := "allow_anonymous true\nlog_dest stderr\nlog_type all\n" +
-		listener(oneWay) + tlsConf + "require_certificate false\n" +
-		listener(mutual) + tlsConf + "require_certificate true\n"
-	cmd := exec.Command(bin, "-c", write("mosquitto.conf", []byte(conf)))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	files := []string{
+		"cafile " + write("ca.pem", p.ca),
+		"certfile " + write("server.pem", p.serverCert),
+		"keyfile " + write("server.key", p.serverKey),
 	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		var log strings.Builder
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), " running") {
-				ready <- ""
-				for sc.Scan() {
-				}
-				return
-			}
-		}
-		ready <- log.String()
-	}()
-	select {
-	case log := <-ready:
-		if log != "" {
-			t.Fatalf("mosquitto did not start:\n%s", log)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("mosquitto did not start within 10s")
-	}
+	oneWay = testbroker.Start(t, testbroker.Config(append(files, "require_certificate false")...))
+	mutual = testbroker.Start(t, testbroker.Config(append(files, "require_certificate true")...))
 	return oneWay, mutual
-}
-
-func listener(addr string) string {
-	host, port, _ := net.SplitHostPort(addr)
-	return fmt.Sprintf("listener %s %s\n", port, host)
-}
-
-// freeAddr returns a loopback address nobody listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
