@@ -31,8 +31,9 @@ type DataEntry struct {
 	Max int
 	// Echo echoes collected bytes back, as some modules do in data mode.
 	Echo bool
-	// Idle, if set, ends data entry after this long without input
-	// (scaled by TimeScale); the callback gets what arrived and ErrIdle.
+	// Idle, if set, ends data entry after this long without input (real
+	// time, not scaled: a host must be able to type within it); the
+	// callback gets what arrived and ErrIdle.
 	Idle time.Duration
 }
 
@@ -63,7 +64,7 @@ func (s *Session) armIdle(d *dataEntry) {
 		return
 	}
 	gen := d.gen
-	s.After(d.req.Idle, func() {
+	s.afterReal(d.req.Idle, func() {
 		if s.data == d && d.gen == gen {
 			s.endData(d.buf, ErrIdle)
 		}

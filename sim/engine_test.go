@@ -43,6 +43,12 @@ func init() {
 					return nil
 				})
 			},
+			"+TIDLE": func(s *sim.Session, c *sim.Command) error {
+				return s.ReadData(sim.DataEntry{Prompt: ">", Idle: 5 * time.Second}, func(b []byte, err error) error {
+					s.Replyf("+TIDLE: %q,%v", b, err)
+					return nil
+				})
+			},
 			"+TPEND": func(s *sim.Session, c *sim.Command) error {
 				s.After(time.Second, func() { s.Finish(sim.Final("DONE")) })
 				return sim.Pending
@@ -290,6 +296,28 @@ func TestRealisticBoot(t *testing.T) {
 		h.Run(t, []simtest.Step{{Send: "AT+TPEND", Want: "\r\nDONE\r\n"}})
 		if d := time.Since(start); d != time.Second {
 			t.Errorf("pending result after %v, want 1s", d)
+		}
+	})
+}
+
+// TestDataIdle: an idle data entry ends 5 s (real time) after the last byte.
+func TestDataIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := simtest.Start(t, "enginetest", sim.Options{})
+		h.Run(t, []simtest.Step{
+			{Send: "ATE0", Want: "ATE0\r\r\nOK\r\n"},
+			{Send: "AT+TIDLE", Want: ">"},
+		})
+		h.Write(t, []byte("a"))
+		time.Sleep(4 * time.Second)
+		h.Write(t, []byte("b"))
+		start := time.Now()
+		want := "\r\n+TIDLE: \"ab\",data entry timed out\r\n\r\nOK\r\n"
+		if got, err := h.Next(len(want), time.Minute); err != nil || string(got) != want {
+			t.Fatalf("got %q, %v; want %q", got, err, want)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("idle end %v after the last byte, want 5s", d)
 		}
 	})
 }

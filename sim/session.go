@@ -130,7 +130,7 @@ func (s *Session) run() error {
 	if c, ok := s.rw.(io.Closer); ok {
 		defer c.Close()
 	}
-	defer s.closeResources()
+	defer s.drop()
 
 	in := make(chan []byte, 16)
 	readErr := make(chan error, 1)
@@ -321,6 +321,22 @@ func (s *Session) closeResources() {
 		c.Close()
 	}
 	s.state = nil
+}
+
+// drop ends the session's resources, including sockets whose results were
+// still queued.
+func (s *Session) drop() {
+	s.closeResources()
+	s.epoch.Add(1)
+	s.qmu.Lock()
+	q := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	for _, p := range q {
+		if p.dropped != nil {
+			p.dropped()
+		}
+	}
 }
 
 func (s *Session) newState() {

@@ -381,14 +381,6 @@ func cmdCIFSR(s *sim.Session, c *sim.Command) error {
 	return sim.Done
 }
 
-func hasBearer(st *state) bool {
-	switch st.ip {
-	case ipGprsact, ipStatus, ipProcessing, tcpConnect, connectOK, tcpClosed:
-		return true
-	}
-	return false
-}
-
 func cmdCIPSTART(s *sim.Session, c *sim.Command) error {
 	st := stateOf(s)
 	if c.Kind == sim.Test {
@@ -418,9 +410,13 @@ func cmdCIPSTART(s *sim.Session, c *sim.Command) error {
 	if err != nil || (proto != "TCP" && proto != "UDP") || host == "" {
 		return sim.ErrError
 	}
-	if !hasBearer(st) {
-		// The stack must be up (CSTT, CIICR) first: assumption, SIM800
-		// manuals allow CIPSTART in IP INITIAL with the default APN.
+	if st.ip != ipStatus && st.ip != tcpClosed && st.ip != connectOK && st.ip != tcpConnect {
+		// The stack must be up and its address read (CSTT, CIICR, CIFSR):
+		// SIMCom's state table accepts CIPSTART in IP STATUS (after
+		// CIFSR) and after a close; IP GPRSACT without CIFSR is the
+		// classic failure. Assumption: SIM800 manuals also allow IP
+		// INITIAL with a default APN; refusing it catches flows that
+		// skip the bring-up.
 		return sim.CMENotAllowed
 	}
 	if l := st.links[n]; l != nil && (l.status == "CONNECTED" || l.status == "CONNECTING") {

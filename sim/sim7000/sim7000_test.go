@@ -228,7 +228,9 @@ func TestStateErrorsAndLimits(t *testing.T) {
 		{Send: "AT+CIPMUX=1", Want: "\r\n+CME ERROR: operation not allowed\r\n"},
 		{Send: "AT+CIICR", Want: ok},
 		{Send: "AT+CIPSTATUS", Want: ok + "\r\nSTATE: IP GPRSACT\r\n"},
+		{Send: fmt.Sprintf(`AT+CIPSTART="TCP","127.0.0.1",%d`, port), Want: "\r\n+CME ERROR: operation not allowed\r\n"},
 		{Send: "AT+CIFSR", Want: "\r\n10.64.12.7\r\n"},
+		{Send: "AT+CIPSTATUS", Want: ok + "\r\nSTATE: IP STATUS\r\n"},
 		{Send: fmt.Sprintf(`AT+CIPSTART="TCP","127.0.0.1",%d`, port), Want: ok + "\r\nCONNECT OK\r\n"},
 		{Send: fmt.Sprintf(`AT+CIPSTART="TCP","127.0.0.1",%d`, port), Want: ok + "\r\nALREADY CONNECT\r\n"},
 		{Send: "AT+CIPSTATUS", Want: ok + "\r\nSTATE: CONNECT OK\r\n"},
@@ -268,6 +270,7 @@ func TestConnectFail(t *testing.T) {
 		h.Run(t, []simtest.Step{
 			{Send: `AT+CSTT="apn"`, Want: ok},
 			{Send: "AT+CIICR", Want: ok},
+			{Send: "AT+CIFSR", Want: "\r\n10.64.12.7\r\n"},
 			{Send: start, Want: ok + fail},
 		})
 	}
@@ -307,6 +310,7 @@ func TestQuirks(t *testing.T) {
 				{Send: "AT+CIPMUX=1", Want: e("AT+CIPMUX=1") + ok},
 				{Send: `AT+CSTT="apn"`, Want: e(`AT+CSTT="apn"`) + ok},
 				{Send: "AT+CIICR", Want: e("AT+CIICR") + ok},
+				{Send: "AT+CIFSR", Want: e("AT+CIFSR") + "\r\n10.64.12.7\r\n"},
 				{Send: start, Want: e(start) + ok + "\r\n" + tt.conn + "\r\n"},
 				{Send: "AT+CIPSEND=0", Want: e("AT+CIPSEND=0") + tt.prompt},
 				{Raw: []byte("ab"), Want: tt.typed},
