@@ -73,9 +73,9 @@ func (d lexDef) LexString(filename, src string) (lexer.Lexer, error) {
 type scanner struct {
 	src      string
 	pos      lexer.Position
-	depth    int      // open ( and [ outside expressions: newlines inside are not EOL
-	stmt     []string // tokens of the current statement so far: where expressions start
-	lineHas  bool     // a token was emitted on the current line
+	parens   []lexer.Position // open "(" outside expressions: newlines inside are not EOL
+	stmt     []string         // tokens of the current statement so far: where expressions start
+	lineHas  bool             // a token was emitted on the current line
 	comments *[]Comment
 }
 
@@ -137,16 +137,20 @@ func (s *scanner) Next() (lexer.Token, error) {
 		r := s.peek()
 		switch {
 		case r == -1:
-			if s.depth > 0 {
-				return lexer.Token{}, s.errorf(s.pos, "unexpected end of file: %d unclosed parenthesis", s.depth)
+			if n := len(s.parens); n > 0 {
+				return lexer.Token{}, s.errorf(s.parens[n-1], `unclosed "(" (missing ")")`)
 			}
 			return lexer.EOFToken(s.pos), nil
 		case r == ' ' || r == '\t' || r == '\f' || r == '\v':
 			s.advance()
-		case r == '\\' && (s.peekAt(s.pos.Offset+1) == '\n' || s.peekAt(s.pos.Offset+1) == '\r' || s.peekAt(s.pos.Offset+1) == -1):
-			// Line continuation. A backslash at the very end of the file
-			// is one too, so that adding the final newline changes nothing.
+		case r == '\\' && s.continuation():
+			// A backslash and blanks to the end of the line join the next
+			// line to this one. One before the end of the file counts too,
+			// so that the formatter's final newline changes nothing.
 			s.advance()
+			for c := s.peek(); c == ' ' || c == '\t' || c == '\f' || c == '\v'; c = s.peek() {
+				s.advance()
+			}
 			switch s.peek() {
 			case '\r':
 				s.advance()
@@ -160,7 +164,7 @@ func (s *scanner) Next() (lexer.Token, error) {
 		case r == '\n' || r == '\r':
 			pos := s.pos
 			s.advance()
-			if s.depth > 0 {
+			if len(s.parens) > 0 {
 				s.lineHas = false
 				continue
 			}
@@ -181,6 +185,21 @@ func (s *scanner) Next() (lexer.Token, error) {
 			return s.scanToken()
 		}
 	}
+}
+
+// continuation reports whether the backslash at the scanner's position
+// ends its line: only blanks follow it before a newline or the end.
+func (s *scanner) continuation() bool {
+	for i := s.pos.Offset + 1; i < len(s.src); i++ {
+		switch s.src[i] {
+		case ' ', '\t', '\f', '\v':
+		case '\n', '\r':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // exprStop says where an expression that starts here ends.
@@ -230,12 +249,12 @@ func (s *scanner) scanExpr(stop exprStop) (lexer.Token, error) {
 		depth := len(opens)
 		if r == -1 {
 			if depth > 0 {
-				return lexer.Token{}, s.errorf(stack[depth-1], "unclosed %q in expression", opens[depth-1])
+				return lexer.Token{}, s.errorf(stack[depth-1], "unclosed %q in expression", string(opens[depth-1]))
 			}
 			break
 		}
 		if depth == 0 {
-			if r == '\n' || r == '\r' || r == '#' || r == '}' {
+			if r == '\n' || r == '\r' || r == '#' || r == '}' || (r == '\\' && s.continuation()) {
 				break
 			}
 			if r == '{' && stop.brace {
@@ -259,12 +278,15 @@ func (s *scanner) scanExpr(stop exprStop) (lexer.Token, error) {
 		}
 		switch r {
 		case '(', '[', '{':
+			if depth == MaxNesting {
+				return lexer.Token{}, s.errorf(s.pos, "expression nested deeper than %d levels", MaxNesting)
+			}
 			stack = append(stack, s.pos)
 			opens = append(opens, r)
 		case ')', ']', '}':
 			want := map[rune]rune{')': '(', ']': '[', '}': '{'}[r]
 			if depth == 0 || opens[depth-1] != want {
-				return lexer.Token{}, s.errorf(s.pos, "unexpected %q in expression", r)
+				return lexer.Token{}, s.errorf(s.pos, "unexpected %q in expression", string(r))
 			}
 			stack, opens = stack[:depth-1], opens[:depth-1]
 		case '"', '\'', '`':
@@ -371,10 +393,10 @@ func (s *scanner) scanToken() (lexer.Token, error) {
 		s.advance()
 		switch r {
 		case '(':
-			s.depth++
+			s.parens = append(s.parens, pos)
 		case ')':
-			if s.depth > 0 {
-				s.depth--
+			if n := len(s.parens); n > 0 {
+				s.parens = s.parens[:n-1]
 			}
 		}
 		return s.emit(tokPunct, string(r), pos)
@@ -382,7 +404,7 @@ func (s *scanner) scanToken() (lexer.Token, error) {
 	if r == utf8.RuneError {
 		return lexer.Token{}, s.errorf(pos, "invalid UTF-8 or binary data (byte 0x%02x)", s.src[start])
 	}
-	return lexer.Token{}, s.errorf(pos, "unexpected character %q", r)
+	return lexer.Token{}, s.errorf(pos, "unexpected character %q", string(r))
 }
 
 // scanString scans a double-quoted string, including any ${...}
@@ -425,11 +447,16 @@ func (s *scanner) skipInterpolation() error {
 			return s.errorf(pos, "unterminated ${ in string (missing })")
 		case '{':
 			depth++
+			if depth > MaxNesting {
+				return s.errorf(s.pos, "expression nested deeper than %d levels", MaxNesting)
+			}
 		case '}':
 			depth--
 		case '\'', '`', '"':
+			// A quote inside ${...} that never closes usually means the
+			// "}" is missing: report the ${.
 			if err := s.skipQuoted(r); err != nil {
-				return err
+				return s.errorf(pos, "unterminated ${ in string (missing })")
 			}
 			continue
 		}

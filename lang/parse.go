@@ -98,17 +98,14 @@ var parser = participle.MustBuild[File](
 // Grammar returns the grammar in EBNF, for review.
 func Grammar() string { return parser.String() }
 
-// MaxNesting bounds how deeply blocks may nest, so that a hostile script
-// cannot exhaust the parser's stack.
+// MaxNesting bounds how deeply blocks, and brackets in expressions, may
+// nest, so that a hostile script cannot exhaust a recursive parser's stack.
 const MaxNesting = 64
 
 // Parse parses one file. It does not follow includes; see Load.
 func Parse(path, src string) (f *File, err error) {
 	if !utf8.ValidString(src) {
 		return nil, ErrorList{invalidUTF8(path, src)}
-	}
-	if e := checkNesting(path, src); e != nil {
-		return nil, ErrorList{e}
 	}
 	defer func() {
 		// A parser bug must still give a positioned error, not a crash.
@@ -121,11 +118,8 @@ func Parse(path, src string) (f *File, err error) {
 		}
 	}()
 	var comments []Comment
-	toks, err := tokenize(path, src, &comments)
-	if err != nil {
-		return nil, ErrorList{toError(path, err)}
-	}
-	f = (&syntax{toks: toks}).file()
+	sc, _ := lexDef{comments: &comments}.LexString(path, src)
+	f = (&syntax{sc: sc.(*scanner)}).file()
 	f.Path, f.Source, f.Comments = path, src, comments
 	var errs ErrorList
 	walkStrs(f, func(s *Str) { parseStr(s, &errs) })
@@ -138,43 +132,22 @@ func Parse(path, src string) (f *File, err error) {
 func invalidUTF8(path, src string) *Error {
 	pos := Pos{Filename: path, Line: 1, Column: 1}
 	for i, r := range src {
-		if r == utf8.RuneError {
+		switch {
+		case r == utf8.RuneError:
 			if _, n := utf8.DecodeRuneInString(src[i:]); n == 1 {
 				return &Error{Pos: pos, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): is this a text file?", src[i])}
 			}
-		}
-		if r == '\n' {
+			pos.Column++
+		case i == 0 && r == '\uFEFF':
+		case r == '\n', r == '\r' && !strings.HasPrefix(src[i+1:], "\n"):
 			pos.Line++
 			pos.Column = 1
-		} else {
+		case r == '\r':
+		default:
 			pos.Column++
 		}
 	}
 	return &Error{Pos: pos, Msg: "invalid UTF-8"}
-}
-
-// checkNesting rejects absurdly deep nesting before the recursive parser
-// sees it. It over-counts braces inside strings, which is harmless at this
-// depth.
-func checkNesting(path, src string) *Error {
-	depth := 0
-	line, col := 1, 1
-	for _, r := range src {
-		switch r {
-		case '{', '(', '[':
-			depth++
-			if depth > MaxNesting {
-				return &Error{Pos: Pos{Filename: path, Line: line, Column: col}, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxNesting)}
-			}
-		case '}', ')', ']':
-			depth--
-		case '\n':
-			line++
-			col = 0
-		}
-		col++
-	}
-	return nil
 }
 
 func toError(path string, err error) *Error {
@@ -249,6 +222,10 @@ func parseStr(s *Str, errs *ErrorList) {
 		case c == '$' && strings.HasPrefix(body[i:], "${"):
 			end := interpolationEnd(body, i+2)
 			start := pos
+			if end == len(body) { // only raw strings get here: the lexer checks "..."
+				errs.add(start, "unterminated ${ in string (missing })")
+				return
+			}
 			adv("${")
 			src := body[i+2 : end]
 			if strings.TrimSpace(src) == "" {
@@ -443,56 +420,74 @@ func (s *Str) HasExpr() bool {
 	return false
 }
 
-// tokenize lexes src into a token slice ending with EOF.
-func tokenize(path, src string, comments *[]Comment) ([]lexer.Token, error) {
-	sc, _ := lexDef{comments: comments}.LexString(path, src)
-	toks := make([]lexer.Token, 0, len(src)/4+1)
-	for {
-		t, err := sc.Next()
-		if err != nil {
-			return nil, err
-		}
-		toks = append(toks, t)
-		if t.EOF() {
-			return toks, nil
-		}
-	}
-}
-
 // bailout carries a syntax error up from deep in the parser to Parse.
 type bailout struct{ err *Error }
 
 // syntax is a recursive-descent parser for the grammar of ast.go. It sets
 // Pos and EndPos exactly as participle does: Pos is a node's first token,
 // EndPos the token that follows it. Keywords match by value, as
-// participle's literals do. Recursion depth is bounded by checkNesting.
+// participle's literals do. Tokens are lexed as the parser goes, so
+// that garbage fails at its first bad token, in constant memory. Blocks
+// may nest MaxNesting deep, which bounds the recursion.
 type syntax struct {
-	toks   []lexer.Token
-	i      int
+	sc     *scanner
+	ahead  [2]lexer.Token // lookahead; n of them are filled
+	n      int
 	braces []Pos // open "{", for the message when one is never closed
 }
 
-func (p *syntax) peek() *lexer.Token { return &p.toks[p.i] }
+// fill makes sure k tokens are buffered.
+func (p *syntax) fill(k int) {
+	for p.n < k {
+		t, err := p.sc.Next()
+		if err != nil {
+			panic(bailout{toError(p.sc.pos.Filename, err)})
+		}
+		p.ahead[p.n] = t
+		p.n++
+	}
+}
 
-func (p *syntax) next() *lexer.Token {
-	t := &p.toks[p.i]
+// peek returns the next token. It returns a copy, so that p.peek().Pos
+// in an expression that also consumes tokens is the position seen first.
+func (p *syntax) peek() lexer.Token {
+	p.fill(1)
+	return p.ahead[0]
+}
+
+// peek2 is the token after the next one.
+func (p *syntax) peek2() lexer.Token {
+	p.fill(2)
+	return p.ahead[1]
+}
+
+// next consumes a token and returns a copy of it.
+func (p *syntax) next() lexer.Token {
+	p.fill(1)
+	t := p.ahead[0]
 	if !t.EOF() {
-		p.i++
+		p.ahead[0] = p.ahead[1]
+		p.n--
 	}
 	return t
 }
 
+func (p *syntax) skip() { p.next() }
+
 // is reports whether the next token has the value v.
 func (p *syntax) is(v string) bool {
-	t := &p.toks[p.i]
-	return t.Value == v && !t.EOF()
+	p.fill(1)
+	return p.ahead[0].Value == v && !p.ahead[0].EOF()
 }
 
-func (p *syntax) typ(tt lexer.TokenType) bool { return p.toks[p.i].Type == tt }
+func (p *syntax) typ(tt lexer.TokenType) bool {
+	p.fill(1)
+	return p.ahead[0].Type == tt
+}
 
 func (p *syntax) skipEOL() {
-	for p.toks[p.i].Type == tokEOL {
-		p.i++
+	for p.typ(tokEOL) {
+		p.skip()
 	}
 }
 
@@ -515,7 +510,7 @@ func (p *syntax) want(v, context string) {
 	if !p.is(v) {
 		p.expected(fmt.Sprintf("%q %s", v, context))
 	}
-	p.i++
+	p.skip()
 }
 
 func (p *syntax) ident(context string) string {
@@ -526,7 +521,7 @@ func (p *syntax) ident(context string) string {
 }
 
 // describeToken names a token in an error message.
-func describeToken(t *lexer.Token) string {
+func describeToken(t lexer.Token) string {
 	switch t.Type {
 	case lexer.EOF:
 		return "end of file"
@@ -554,9 +549,6 @@ var stmtKeywords = []string{
 	"fail", "repeat", "on", "param", "include", "abort", "timeout", "flow", "finally",
 }
 
-// otherKeywords are the words that continue one.
-var otherKeywords = []string{"else", "while", "every", "bytes", "into", "secret", "all", "any", "prompt", "ok"}
-
 func (p *syntax) file() *File {
 	f := &File{Pos: p.peek().Pos}
 	p.skipEOL()
@@ -567,18 +559,26 @@ func (p *syntax) file() *File {
 	return f
 }
 
+// open consumes a "{" and the end of lines after it.
+func (p *syntax) open() {
+	if len(p.braces) == MaxNesting {
+		p.fail("blocks nested deeper than %d levels", MaxNesting)
+	}
+	p.braces = append(p.braces, p.next().Pos)
+	p.skipEOL()
+}
+
 func (p *syntax) block(what string) *Block {
 	b := &Block{Pos: p.peek().Pos}
 	if !p.is("{") {
 		p.expected(fmt.Sprintf("\"{\" to start the %s block", what))
 	}
-	p.braces = append(p.braces, p.next().Pos)
-	p.skipEOL()
+	p.open()
 	for !p.is("}") {
 		b.Stmts = append(b.Stmts, p.stmt())
 		p.skipEOL()
 	}
-	p.i++
+	p.skip()
 	p.braces = p.braces[:len(p.braces)-1]
 	b.EndPos = p.peek().Pos
 	return b
@@ -592,33 +592,33 @@ func (p *syntax) stmt() Stmt {
 	case "send":
 		s = p.send()
 	case "expect":
-		p.i++
+		p.skip()
 		x := &Expect{Pos: pos, Body: p.expectBody("after expect")}
 		x.Mods = p.mods()
 		x.EndPos = p.peek().Pos
 		s = x
 	case "let":
-		p.i++
+		p.skip()
 		x := &Let{Pos: pos, Name: p.ident("after let")}
 		p.want("=", "after let "+x.Name)
 		x.Value = p.expr("after =")
 		x.EndPos = p.peek().Pos
 		s = x
 	case "write":
-		p.i++
+		p.skip()
 		s = &Write{Pos: pos, Value: p.expr("after write"), EndPos: p.peek().Pos}
 	case "if":
 		s = p.ifStmt()
 	case "log":
-		p.i++
+		p.skip()
 		s = &Log{Pos: pos, Value: p.expr("after log"), EndPos: p.peek().Pos}
 	case "call":
 		s = p.call()
 	case "emit":
-		p.i++
+		p.skip()
 		x := &Emit{Pos: pos, Name: p.ident("after emit")}
 		if p.is("=") {
-			p.i++
+			p.skip()
 			x.Value = p.expr("after =")
 		}
 		x.EndPos = p.peek().Pos
@@ -629,66 +629,66 @@ func (p *syntax) stmt() Stmt {
 		r := p.retry()
 		s = &RetryBlock{Pos: pos, Retry: r, Body: p.block("retry"), EndPos: p.peek().Pos}
 	case "sleep":
-		p.i++
+		p.skip()
 		s = &Sleep{Pos: pos, Duration: p.duration("after sleep"), EndPos: p.peek().Pos}
 	case "fail":
-		p.i++
+		p.skip()
 		s = &Fail{Pos: pos, Message: p.expr("after fail"), EndPos: p.peek().Pos}
 	case "repeat":
-		p.i++
+		p.skip()
 		x := &Repeat{Pos: pos, Count: p.expr("after repeat")}
 		if p.is("while") {
-			p.i++
+			p.skip()
 			x.While = p.expr("after while")
 		}
 		x.Body = p.block("repeat")
 		x.EndPos = p.peek().Pos
 		s = x
 	case "on":
-		p.i++
+		p.skip()
 		x := &On{Pos: pos, Pattern: p.pattern("after on")}
 		x.Body = p.block("on")
 		x.EndPos = p.peek().Pos
 		s = x
 	case "param":
-		p.i++
+		p.skip()
 		x := &Param{Pos: pos, Name: p.ident("after param")}
 		if p.is("=") {
-			p.i++
+			p.skip()
 			x.Default = p.expr("after =")
 		}
 		if p.is("secret") {
-			p.i++
+			p.skip()
 			x.Secret = true
 		}
 		x.EndPos = p.peek().Pos
 		s = x
 	case "include":
-		p.i++
+		p.skip()
 		s = &Include{Pos: pos, Path: p.str("(the path) after include"), EndPos: p.peek().Pos}
 	case "abort":
-		p.i++
+		p.skip()
 		x := &Abort{Pos: pos, Patterns: []*Pattern{p.pattern("after abort")}}
 		for p.is(",") {
-			p.i++
+			p.skip()
 			p.skipEOL()
 			x.Patterns = append(x.Patterns, p.pattern(`after ","`))
 		}
 		x.EndPos = p.peek().Pos
 		s = x
 	case "timeout":
-		p.i++
+		p.skip()
 		s = &TimeoutStmt{Pos: pos, Duration: p.duration("after timeout"), EndPos: p.peek().Pos}
 	case "flow":
 		s = p.flow()
 	case "finally":
-		p.i++
+		p.skip()
 		s = &Finally{Pos: pos, Body: p.block("finally"), EndPos: p.peek().Pos}
 	default:
 		p.notAStatement()
 	}
 	if t := p.peek(); t.Type != tokEOL && !t.EOF() && t.Value != "}" && !contains(stmtKeywords, t.Value) {
-		p.fail("expected end of line, got %s%s", describeToken(t), p.suggest(t))
+		p.fail("expected end of line, got %s%s", describeToken(t), suggest(t))
 	}
 	return s
 }
@@ -704,7 +704,7 @@ func (p *syntax) notAStatement() {
 	case t.Value == "else" && t.Type == tokIdent:
 		p.fail(`else without if: it goes on the line of the if block's closing "}"`)
 	case t.Type == tokIdent:
-		if p.toks[p.i+1].Value == "=" {
+		if p.peek2().Value == "=" {
 			p.fail("unknown statement %q (to set a variable: let %s = ...)", t.Value, t.Value)
 		}
 		p.fail("unknown statement %q%s", t.Value, didYouMean(t.Value, stmtKeywords))
@@ -715,18 +715,19 @@ func (p *syntax) notAStatement() {
 	p.expected("a statement")
 }
 
-// suggest returns a did-you-mean for a misspelt keyword.
-func (p *syntax) suggest(t *lexer.Token) string {
+// suggest returns a did-you-mean for a misspelt word that may follow a
+// statement.
+func suggest(t lexer.Token) string {
 	if t.Type != tokIdent {
 		return ""
 	}
-	return didYouMean(t.Value, append(append([]string{}, stmtKeywords...), otherKeywords...))
+	return didYouMean(t.Value, []string{"expect", "timeout", "retry", "every", "secret", "bytes", "into", "while", "else"})
 }
 
 func (p *syntax) send() *Send {
 	s := &Send{Pos: p.next().Pos, Text: p.str("after send")}
 	if p.is("expect") {
-		p.i++
+		p.skip()
 		s.Expect = p.expectBody("after expect")
 	}
 	s.Mods = p.mods()
@@ -738,30 +739,28 @@ func (p *syntax) expectBody(context string) *ExpectBody {
 	b := &ExpectBody{Pos: p.peek().Pos}
 	switch {
 	case p.is("all"):
-		p.i++
+		p.skip()
 		if !p.is("{") {
 			p.expected(`"{" after expect all`)
 		}
-		p.braces = append(p.braces, p.next().Pos)
-		p.skipEOL()
+		p.open()
 		b.All = append(b.All, p.pattern("in expect all"))
 		p.skipEOL()
 		for !p.is("}") {
 			b.All = append(b.All, p.pattern(`or "}" in expect all`))
 			p.skipEOL()
 		}
-		p.i++
+		p.skip()
 		p.braces = p.braces[:len(p.braces)-1]
 	case p.is("{"):
-		p.braces = append(p.braces, p.next().Pos)
-		p.skipEOL()
-		b.Alts = append(b.Alts, p.alternative(`(PATTERN => ACTION) in the expect block`))
+		p.open()
+		b.Alts = append(b.Alts, p.alternative(`PATTERN => ACTION in the expect block`))
 		p.skipEOL()
 		for !p.is("}") {
-			b.Alts = append(b.Alts, p.alternative(`or "}" in the expect block`))
+			b.Alts = append(b.Alts, p.alternative(`PATTERN => ACTION or "}" in the expect block`))
 			p.skipEOL()
 		}
-		p.i++
+		p.skip()
 		p.braces = p.braces[:len(p.braces)-1]
 	default:
 		b.Pattern = p.pattern(context)
@@ -769,19 +768,24 @@ func (p *syntax) expectBody(context string) *ExpectBody {
 	return b
 }
 
-func (p *syntax) alternative(context string) *Alternative {
-	a := &Alternative{Pos: p.peek().Pos, Pattern: p.pattern(context)}
+// alternative parses "PATTERN => ACTION"; want says what was expected
+// when no pattern starts here.
+func (p *syntax) alternative(want string) *Alternative {
+	if t := p.peek(); t.Type != tokString && t.Type != tokRaw && t.Type != tokRegex && !p.is("any") && !p.is("prompt") {
+		p.expected(want)
+	}
+	a := &Alternative{Pos: p.peek().Pos, Pattern: p.pattern("")}
 	p.want("=>", "after the pattern")
 	a.Action = &Action{Pos: p.peek().Pos}
 	switch {
 	case p.is("ok"):
-		p.i++
+		p.skip()
 		a.Action.OK = true
 	case p.is("retry"):
-		p.i++
+		p.skip()
 		a.Action.Retry = true
 	case p.is("fail"):
-		p.i++
+		p.skip()
 		a.Action.Fail = p.expr("after fail")
 	case p.is("{"):
 		a.Action.Block = p.block("action")
@@ -796,10 +800,10 @@ func (p *syntax) pattern(context string) *Pattern {
 	pt := &Pattern{Pos: p.peek().Pos}
 	switch {
 	case p.is("any"):
-		p.i++
+		p.skip()
 		pt.Any = true
 	case p.is("prompt"):
-		p.i++
+		p.skip()
 		pt.IsPrompt = true
 		if p.typ(tokString) || p.typ(tokRaw) {
 			pt.Prompt = p.str("")
@@ -819,7 +823,7 @@ func (p *syntax) mods() Mods {
 	for {
 		switch {
 		case p.is("timeout"):
-			p.i++
+			p.skip()
 			m.Timeout = p.duration("after timeout")
 		case p.is("retry"):
 			m.Retry = p.retry()
@@ -842,7 +846,7 @@ func (p *syntax) retry() *Retry {
 	}
 	r.Count = c
 	if p.is("every") {
-		p.i++
+		p.skip()
 		r.Every = p.duration("after every")
 	}
 	return r
@@ -884,7 +888,7 @@ func (p *syntax) ifStmt() *If {
 	s := &If{Pos: p.next().Pos, Cond: p.expr("after if")}
 	s.Then = p.block("if")
 	if p.is("else") {
-		p.i++
+		p.skip()
 		s.Else = &Else{}
 		switch {
 		case p.is("if"):
@@ -905,14 +909,14 @@ func (p *syntax) call() *Call {
 	if !p.is(")") {
 		s.Args = append(s.Args, p.expr("(an argument)"))
 		for p.is(",") {
-			p.i++
+			p.skip()
 			s.Args = append(s.Args, p.expr(`(an argument) after ","`))
 		}
 	}
 	if !p.is(")") {
 		p.expected(`"," or ")" in the arguments of ` + s.Name)
 	}
-	p.i++
+	p.skip()
 	s.EndPos = p.peek().Pos
 	return s
 }
@@ -923,14 +927,14 @@ func (p *syntax) flow() *Flow {
 	if p.typ(tokIdent) {
 		s.Params = append(s.Params, p.next().Value)
 		for p.is(",") {
-			p.i++
+			p.skip()
 			s.Params = append(s.Params, p.ident(`(a parameter) after ","`))
 		}
 	}
 	if !p.is(")") {
 		p.expected(`"," or ")" in the parameters of flow ` + s.Name)
 	}
-	p.i++
+	p.skip()
 	s.Body = p.block("flow")
 	s.EndPos = p.peek().Pos
 	return s
@@ -939,13 +943,13 @@ func (p *syntax) flow() *Flow {
 func (p *syntax) read() *Read {
 	s := &Read{Pos: p.next().Pos, Count: p.expr("(the byte count) after read")}
 	if p.is("bytes") {
-		p.i++
+		p.skip()
 		s.Bytes = true
 	}
 	if !p.is("into") {
 		p.expected(`"into" after the read count (read N [bytes] into NAME)`)
 	}
-	p.i++
+	p.skip()
 	s.Into = p.ident("after into")
 	s.Mods = p.mods()
 	s.EndPos = p.peek().Pos

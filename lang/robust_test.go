@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -37,9 +38,9 @@ func parseWithGrammar(path, src string) (*File, error) {
 // accepts and builds the same AST, positions included.
 func checkSameAsGrammar(t *testing.T, src string) {
 	t.Helper()
-	if utf8.ValidString(src) && checkNesting("in.at", src) == nil {
+	got, gerr := Parse("in.at", src)
+	if utf8.ValidString(src) && (gerr == nil || !strings.Contains(gerr.Error(), "nested deeper")) {
 		want, werr := parseWithGrammar("in.at", src)
-		got, gerr := Parse("in.at", src)
 		switch {
 		case werr == nil && gerr != nil:
 			t.Fatalf("Parse rejects what the grammar accepts: %v\ninput: %q", gerr, src)
