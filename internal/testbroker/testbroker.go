@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -121,17 +122,27 @@ func (b *broker) String() string {
 	return b.log.String()
 }
 
-// stop ends the broker and waits for it; Kill follows if SIGTERM is ignored.
+// stop ends the broker and waits for it. SIGTERM is repeated because
+// mosquitto can miss one that lands between its run-flag check and its poll
+// (it would then sleep until the poll times out); Kill ends it after 5 s.
 func (b *broker) stop() {
 	if b.cmd.Process == nil {
 		return
 	}
-	_ = b.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-b.exited:
-	case <-time.After(5 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.exited
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
+	for {
+		_ = b.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-b.exited:
+			return
+		case <-tick.C:
+		case <-deadline:
+			_ = b.cmd.Process.Kill()
+			<-b.exited
+			return
+		}
 	}
 }
 
