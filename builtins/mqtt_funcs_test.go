@@ -55,6 +55,21 @@ func TestMQTTBuiltinsVendorVectors(t *testing.T) {
 	}
 }
 
+// The issue's own example: atrun eval 'hex(mqtt_connect("id"))'. hex
+// belongs to core.go; this checks that the two work together.
+func TestMQTTWithHex(t *testing.T) {
+	hasHex := false
+	for _, f := range builtins.All() {
+		hasHex = hasHex || f.Name == "hex"
+	}
+	if !hasHex {
+		t.Skip("hex is not registered yet")
+	}
+	got, err := evalMQTT(t, `hex(mqtt_connect("dev1", {keepalive: 60}))`, nil)
+	require.NoError(t, err)
+	require.Equal(t, "101000044D5154540402003C000464657631", got)
+}
+
 // Every option lands in the right field: the bytes equal the codec's own
 // encoding of the packet written out in Go.
 func TestMQTTBuiltinsOptions(t *testing.T) {

@@ -252,8 +252,8 @@ func decodeBody(t Type, flags byte, body []byte, v byte) (Packet, error) {
 
 func (d *dec) connect(v byte) *Connect {
 	c := &Connect{}
-	if name := d.str("protocol name"); d.err == nil && name != "MQTT" {
-		d.err = &Error{Packet: TypeConnect, Field: "protocol name", Value: name, Err: ErrVersion,
+	if name := d.raw("protocol name"); d.err == nil && string(name) != "MQTT" {
+		d.err = &Error{Packet: TypeConnect, Field: "protocol name", Value: string(name), Err: ErrVersion,
 			Detail: `want "MQTT" (3.1.1 or 5.0) [MQTT-3.1.2-1]`}
 	}
 	if level := d.u8("protocol level"); d.err == nil && level != v {
