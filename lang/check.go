@@ -238,7 +238,7 @@ func (c *checker) pattern(p *Pattern, where string) {
 		}
 	case p.IsPrompt && where != "expect":
 		c.errs.add(p.Pos, "prompt can only be expected, not used in %s", where)
-	case p.Any && where != "expect":
+	case p.Any && where != "expect" && where != "expect all": // body reports expect all
 		c.errs.add(p.Pos, "any can only be expected, not used in %s", where)
 	case p.Text != nil && !p.Text.HasExpr() && strings.TrimSpace(p.Text.Value()) == "":
 		c.errs.add(p.Pos, "empty pattern: lines are never empty (blank lines are skipped)")

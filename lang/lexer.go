@@ -124,6 +124,11 @@ func (s *scanner) emit(typ lexer.TokenType, value string, pos lexer.Position) (l
 		s.lineHas = false
 	case typ == tokPunct && (value == "{" || value == "}" || value == "=>"):
 		s.stmt = s.stmt[:0]
+	case typ == tokIdent && len(s.stmt) > 0 && (s.stmt[len(s.stmt)-1] == "\x00" || s.stmt[len(s.stmt)-1] == ")") && contains(stmtKeywords, value):
+		// A statement keyword after a literal or ")" starts a second
+		// statement on the line: "send "AT" expect "OK" log x". The
+		// checker reports it; the lexer must still see the expression.
+		s.stmt = append(s.stmt[:0], value)
 	case typ == tokIdent || typ == tokPunct:
 		s.stmt = append(s.stmt, value)
 	default:
@@ -254,7 +259,9 @@ func (s *scanner) scanExpr(stop exprStop) (lexer.Token, error) {
 			break
 		}
 		if depth == 0 {
-			if r == '\n' || r == '\r' || r == '#' || r == '}' || (r == '\\' && s.continuation()) {
+			// A backslash outside brackets and strings is never part of an
+			// expression: it may be a line continuation.
+			if r == '\n' || r == '\r' || r == '#' || r == '}' || r == '\\' {
 				break
 			}
 			if r == '{' && stop.brace {
