@@ -18,7 +18,7 @@ import (
 	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/sim"
-	_ "github.com/atrun/atrun/sim/sim7000"
+	_ "github.com/atrun/atrun/sim/all"
 )
 
 // flowRun is one run of a shipped script against a virtual modem.
@@ -63,7 +63,15 @@ func runFlow(t *testing.T, brokerAddr string, fr flowRun) flowResult {
 	prog, err := runtime.Load(fr.Script, nil)
 	require.NoError(t, err)
 	host, port, _ := strings.Cut(brokerAddr, ":")
-	params := map[string]string{"broker": host, "port": port}
+	params := map[string]string{}
+	for _, p := range prog.Params {
+		switch p.Name {
+		case "broker":
+			params["broker"] = host
+		case "port":
+			params["port"] = port
+		}
+	}
 	for k, v := range fr.Params {
 		params[k] = v
 	}

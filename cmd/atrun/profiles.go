@@ -1,4 +1,4 @@
 package main
 
 // Every virtual modem profile, for --sim and atrun sim.
-import _ "github.com/atrun/atrun/sim/sim7000"
+import _ "github.com/atrun/atrun/sim/all"
