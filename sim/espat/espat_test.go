@@ -1,8 +1,6 @@
 package espat_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/atrun/atrun/sim"
-	"github.com/atrun/atrun/sim/broker"
 	_ "github.com/atrun/atrun/sim/espat"
 	"github.com/atrun/atrun/sim/simtest"
 )
@@ -36,8 +33,8 @@ var (
 // its own messages: their +MQTTSUBRECV may come before or after the OK.
 func TestManualExample(t *testing.T) {
 	b := startBroker(t)
-	ch := subscribe(t, b.Addr(), "topic")
-	h := startModem(t, "esp8266", b.Addr(), sim.Options{})
+	ch := subscribe(t, b, "topic")
+	h := startModem(t, "esp8266", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: "AT+CWMODE=1", Want: ok},
@@ -64,7 +61,7 @@ func TestManualExample(t *testing.T) {
 	expectAnyOrder(t, h, urc("+MQTTPUB:OK"), urc(`+MQTTSUBRECV:0,"topic",427,`+big))
 	wantMessage(t, ch, got{"topic", []byte(big), 0, false})
 
-	publish(t, b.Addr(), "topic", []byte("from the other board"), 1, false)
+	publish(t, b, "topic", []byte("from the other board"), 1, false)
 	h.Expect(t, urc(`+MQTTSUBRECV:0,"topic",20,from the other board`))
 	h.Run(t, []simtest.Step{
 		{Send: `AT+MQTTUNSUB=0,"topic"`, Want: ok},
@@ -80,7 +77,8 @@ func TestManualExample(t *testing.T) {
 // binary message received back.
 func TestPayloads(t *testing.T) {
 	b := startBroker(t)
-	h := startModem(t, "esp8266", b.Addr(), sim.Options{})
+	raw, utf := subscribe(t, b, "raw"), subscribe(t, b, "utf")
+	h := startModem(t, "esp8266", b, sim.Options{})
 	bin := []byte{0x00, 0x01, 0x1a, 0x1b, '\r', '\n', 'O', 'K', '\r', '\n', 0xff, '"', ','}
 	h.Run(t, []simtest.Step{
 		echoOff, join,
@@ -92,20 +90,10 @@ func TestPayloads(t *testing.T) {
 		{Send: `AT+MQTTSUB=0,"down",1`, Want: ok},
 		{Send: `AT+MQTTSUB=0,"down",1`, Want: urc("ALREADY SUBSCRIBE") + ok},
 	})
-	want := []broker.Message{
-		{Topic: "raw", Payload: bin, QoS: 2, Retain: true},
-		{Topic: "utf", Payload: []byte(`{"t":"Grüße","v":1}`), QoS: 1},
-	}
-	for _, w := range want {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		m, err := b.Wait(ctx, func(m broker.Message) bool { return m.Topic == w.Topic })
-		cancel()
-		if err != nil || !bytes.Equal(m.Payload, w.Payload) || m.QoS != w.QoS || m.Retain != w.Retain {
-			t.Fatalf("broker received %v (%v); want %v", m, err, w)
-		}
-	}
-	retained(t, b.Addr(), "raw", bin)
-	publish(t, b.Addr(), "down", bin, 0, false)
+	wantMessage(t, raw, got{"raw", bin, 2, false})
+	wantMessage(t, utf, got{"utf", []byte(`{"t":"Grüße","v":1}`), 1, false})
+	retained(t, b, "raw", bin)
+	publish(t, b, "down", bin, 0, false)
 	h.Expect(t, urc(fmt.Sprintf(`+MQTTSUBRECV:0,"down",%d,%s`, len(bin), bin)))
 }
 
@@ -200,7 +188,7 @@ func TestErrors(t *testing.T) {
 // link stays down until AT+MQTTCLEAN, with 1 it comes back by itself.
 func TestRemoteClose(t *testing.T) {
 	b := startBroker(t)
-	h := startModem(t, "esp8266", b.Addr(), sim.Options{RemoteCloseAfter: 200 * time.Millisecond})
+	h := startModem(t, "esp8266", b, sim.Options{RemoteCloseAfter: 200 * time.Millisecond})
 	h.Run(t, []simtest.Step{
 		echoOff, join,
 		{Send: "AT+SYSLOG=1", Want: ok},
@@ -217,7 +205,7 @@ func TestRemoteClose(t *testing.T) {
 
 	// Closed after the first publish; <reconnect> 1 brings the session
 	// back and subscribes its topics again.
-	h2 := startModem(t, "esp8266", b.Addr(), sim.Options{RemoteCloseSends: 1})
+	h2 := startModem(t, "esp8266", b, sim.Options{RemoteCloseSends: 1})
 	h2.Run(t, []simtest.Step{
 		echoOff, join,
 		{Send: `AT+MQTTUSERCFG=0,1,"dev2","","",0,0,""`, Want: ok},
@@ -228,7 +216,7 @@ func TestRemoteClose(t *testing.T) {
 	expectAnyOrder(t, h2, ok, urc("+MQTTDISCONNECTED:0"))
 	h2.Expect(t, urc(`+MQTTCONNECTED:0,1,"127.0.0.1","1883","",1`))
 	h2.Run(t, []simtest.Step{{Send: `AT+MQTTCONN?`, Want: urc(`+MQTTCONN:0,6,1,"127.0.0.1","1883","",1`) + ok}})
-	publish(t, b.Addr(), "cmd", []byte("again"), 0, false)
+	publish(t, b, "cmd", []byte("again"), 0, false)
 	h2.Expect(t, urc(`+MQTTSUBRECV:0,"cmd",5,again`))
 
 	// Leaving the AP takes the session down too.

@@ -24,20 +24,16 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/sim"
-	"github.com/atrun/atrun/sim/broker"
 	"github.com/atrun/atrun/sim/simtest"
 )
 
-// startBroker runs the embedded broker for one test.
-func startBroker(t *testing.T) *broker.Broker {
+// startBroker runs a private mosquitto for one test and returns its
+// address.
+func startBroker(t *testing.T) string {
 	t.Helper()
-	b, err := broker.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
+	return testbroker.Start(t)
 }
 
 // startModem runs the named profile with every connection sent to addr.

@@ -22,8 +22,8 @@ var echoOff = simtest.Step{Send: "ATE0", Want: "ATE0\r" + ok}
 // result lines as the BC26 library expects them (S13).
 func TestBC26ManualSession(t *testing.T) {
 	b := startBroker(t)
-	up := subscribe(t, b.Addr(), "up")
-	h := startModem(t, "bc26", b.Addr(), sim.Options{})
+	up := subscribe(t, b, "up")
+	h := startModem(t, "bc26", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTCFG="version",0,4`, Want: ok},
@@ -38,7 +38,7 @@ func TestBC26ManualSession(t *testing.T) {
 	h.Run(t, []simtest.Step{{Send: `AT+QMTPUB=0,7,1,0,"up","hi"`, Want: ok + urc("+QMTPUB: 0,7,0")}})
 	wantMessage(t, up, got{"up", []byte("hi"), 1, false})
 
-	publish(t, b.Addr(), "cmd", []byte("on"), 0, false)
+	publish(t, b, "cmd", []byte("on"), 0, false)
 	h.Expect(t, urc(`+QMTRECV: 0,0,"cmd","on"`))
 
 	h.Run(t, []simtest.Step{
@@ -52,8 +52,8 @@ func TestBC26ManualSession(t *testing.T) {
 func TestBC26DataModePublish(t *testing.T) {
 	b := startBroker(t)
 	topic := "$oc/devices/dev1/user/messages/up"
-	ch := subscribe(t, b.Addr(), topic)
-	h := startModem(t, "bc26", b.Addr(), sim.Options{})
+	ch := subscribe(t, b, topic)
+	h := startModem(t, "bc26", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
@@ -71,7 +71,7 @@ func TestBC26DataModePublish(t *testing.T) {
 		{Raw: bin, Want: ok + urc("+QMTPUB: 0,5,0")},
 	})
 	wantMessage(t, ch, got{topic, bin, 1, false})
-	retained(t, b.Addr(), topic, bin)
+	retained(t, b, topic, bin)
 	wantMessage(t, ch, got{topic, nil, 0, false}) // retained() cleared it
 	h.Run(t, []simtest.Step{
 		{Send: `AT+QMTPUB=0,0,0,0,"` + topic + `",5,"hello"`, Want: ok + urc("+QMTPUB: 0,0,0")},
@@ -91,8 +91,8 @@ func TestBC26DataModePublish(t *testing.T) {
 // "echomode"; UTF-8 text passes byte for byte.
 func TestBC26FormatsAndUTF8(t *testing.T) {
 	b := startBroker(t)
-	ch := subscribe(t, b.Addr(), "bin")
-	h := startModem(t, "bc26", b.Addr(), sim.Options{})
+	ch := subscribe(t, b, "bin")
+	h := startModem(t, "bc26", b, sim.Options{})
 	utf := "héllo wörld ✓ 温度"
 	h.Run(t, []simtest.Step{
 		echoOff,
@@ -106,7 +106,7 @@ func TestBC26FormatsAndUTF8(t *testing.T) {
 		{Send: `AT+QMTPUB=0,0,0,0,"bin","0G"`, Want: "\r\nERROR\r\n"},
 	})
 	wantMessage(t, ch, got{"bin", []byte{0, 0xff, 0x1a, '\r', '\n'}, 0, false})
-	publish(t, b.Addr(), "down", []byte{0xde, 0xad, 0x00}, 0, false)
+	publish(t, b, "down", []byte{0xde, 0xad, 0x00}, 0, false)
 	h.Expect(t, urc(`+QMTRECV: 0,0,"down",3,"DEAD00"`))
 
 	h.Run(t, []simtest.Step{
@@ -116,7 +116,7 @@ func TestBC26FormatsAndUTF8(t *testing.T) {
 		{Raw: []byte(utf + "\x1a"), Want: utf + ok + urc("+QMTPUB: 0,0,0")},
 	})
 	wantMessage(t, ch, got{"bin", []byte(utf), 0, false})
-	publish(t, b.Addr(), "down", []byte(utf), 1, false)
+	publish(t, b, "down", []byte(utf), 1, false)
 	h.Expect(t, urc(fmt.Sprintf(`+QMTRECV: 0,1,"down",%d,"%s"`, len(utf), utf)))
 }
 
