@@ -432,6 +432,11 @@ func (s *scanner) scanString() error {
 			if c := s.peek(); c != -1 && c != '\n' && c != '\r' {
 				s.advance()
 			}
+		case r == '$' && s.peekAt(s.pos.Offset+1) == '$' && s.peekAt(s.pos.Offset+2) == '{':
+			// $${ is a literal ${
+			s.advance()
+			s.advance()
+			s.advance()
 		case r == '$' && s.peekAt(s.pos.Offset+1) == '{':
 			if err := s.skipInterpolation(); err != nil {
 				return err
