@@ -24,8 +24,11 @@ vet:
 test: deps vet
 	$(GO) test -count=1 -timeout 15m ./...
 
+# demo: the SIM7000 publish flow against a virtual SIM7000 (in-process) and an
+# embedded MQTT broker; shows the step log and what the broker received.
 demo: build
-	./$(BIN) check scripts/
+	./$(BIN) run scripts/sim7000/publish.at --sim sim7000 --broker embedded \
+		-D topic=atrun/demo -D message="hello from a virtual SIM7000" -D qos=1
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

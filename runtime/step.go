@@ -43,6 +43,10 @@ func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.
 		if text, err = r.interpolate(send); err != nil {
 			return err
 		}
+		if send.HasExpr() {
+			// Show what was sent, not the template.
+			desc = strings.Replace(desc, send.Token, quoteAT(r.redact(text)), 1)
+		}
 	}
 	if r.dry {
 		var t *string
@@ -687,4 +691,13 @@ func writeBytes(v any) ([]byte, error) {
 		return []byte{byte(n)}, nil
 	}
 	return nil, fmt.Errorf("write: cannot write a %T", v)
+}
+
+// quoteAT quotes a command for display: in backquotes when it holds
+// double quotes, as AT commands often do.
+func quoteAT(s string) string {
+	if strings.Contains(s, `"`) && !strings.Contains(s, "`") && strconv.CanBackquote(s) {
+		return "`" + s + "`"
+	}
+	return strconv.Quote(s)
 }

@@ -401,6 +401,8 @@ func (l *stepLog) event(ev runtime.Event) {
 				caps = append(caps, fmt.Sprintf("%s=%s", c.Name, quoteIfNeeded(c.Value)))
 			}
 			line += "   -> " + strings.Join(caps, " ")
+		} else if ev.Matched != "" && !strings.Contains(ev.Step, ev.Matched) {
+			line += fmt.Sprintf("   -> %q", ev.Matched)
 		}
 		fmt.Fprintln(l.w, line)
 	case runtime.EvLog:
