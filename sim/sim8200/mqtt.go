@@ -208,11 +208,13 @@ func cmdPUB(s *sim.Session, c *sim.Command) error {
 	cl.topic, cl.payload = nil, nil
 	m := cl.mqtt
 	cl.busy = true
+	end := st.begin(cl)
 	return st.async(func(done func(string, int)) {
 		m.Publish(msg, func(err error) {
 			cl.busy = false
 			code := opCode(err, m)
 			done(fmt.Sprintf("+CMQTTPUB: %d,%d", idx, code), code)
+			end()
 		})
 	})
 }
@@ -340,12 +342,14 @@ func (st *state) connected(name string, idx int) (*client, error) {
 func (st *state) subscribe(cl *client, subs []subTopic) error {
 	m := cl.mqtt
 	cl.busy = true
+	end := st.begin(cl)
 	return st.async(func(done func(string, int)) {
 		var next func(i, code int)
 		next = func(i, code int) {
 			if i == len(subs) || code != errOK {
 				cl.busy = false
 				done(fmt.Sprintf("+CMQTTSUB: %d,%d", cl.idx, code), code)
+				end()
 				return
 			}
 			m.Subscribe(subs[i].topic, subs[i].qos, nil, func(granted byte, err error) {
@@ -438,11 +442,13 @@ func cmdUNSUB(s *sim.Session, c *sim.Command) error {
 func (st *state) unsubscribe(cl *client, topics []string) error {
 	m := cl.mqtt
 	cl.busy = true
+	end := st.begin(cl)
 	return st.async(func(done func(string, int)) {
 		m.Unsubscribe(func(err error) {
 			cl.busy = false
 			code := opCode(err, m)
 			done(fmt.Sprintf("+CMQTTUNSUB: %d,%d", cl.idx, code), code)
+			end()
 		}, topics...)
 	})
 }

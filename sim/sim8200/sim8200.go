@@ -156,9 +156,11 @@ type client struct {
 	subs           []subTopic
 	unsubs         []string
 
-	mqtt       *sim.MQTTClient
-	connecting bool
-	busy       bool // a network operation is in flight (error 14)
+	mqtt        *sim.MQTTClient
+	connecting  bool
+	busy        bool  // a network operation is in flight (error 14)
+	inflight    int   // publish/subscribe/unsubscribe not finished yet
+	lostPending error // a loss reported while inflight > 0
 
 	// As given to AT+CMQTTCONNECT, for the read command.
 	server          string
@@ -490,7 +492,13 @@ func cmdCONNECT(s *sim.Session, c *sim.Command) error {
 		CleanSession:    clean == 1,
 		ProtocolVersion: uint(cl.version),
 		OnMessage:       func(m sim.MQTTMessage) { st.received(cl, m) },
-		OnLost:          func(err error) { st.lost(cl, err) },
+		OnLost: func(err error) {
+			if cl.inflight > 0 {
+				cl.lostPending = err // printed after the operation's result
+				return
+			}
+			st.lost(cl, err)
+		},
 	}
 	if cl.willTopic != nil && cl.willMsg != nil {
 		cfg.Will = &sim.MQTTMessage{Topic: string(cl.willTopic), Payload: cl.willMsg, QoS: byte(cl.willQoS)}
@@ -563,6 +571,20 @@ func connectCode(err error, ssl bool) int {
 		return errHandshake
 	}
 	return errSockConnect
+}
+
+// begin counts a network operation of cl; end must run once its result
+// is printed. A loss reported meanwhile is printed then: the result
+// arrived first on the wire.
+func (st *state) begin(cl *client) (end func()) {
+	cl.inflight++
+	return func() {
+		cl.inflight--
+		if err := cl.lostPending; cl.inflight == 0 && err != nil {
+			cl.lostPending = nil
+			st.lost(cl, err)
+		}
+	}
 }
 
 // lost reports a session the broker or the network ended: cause 1
