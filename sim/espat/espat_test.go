@@ -281,3 +281,18 @@ func TestESP32TLS(t *testing.T) {
 	})
 	wantMessage(t, ch, got{"tls", []byte("bytes"), 0, false})
 }
+
+// BenchmarkMQTTPUB measures one QoS 0 AT+MQTTPUB through the virtual
+// ESP8266 to mosquitto.
+func BenchmarkMQTTPUB(b *testing.B) {
+	h := startModem(b, "esp8266", startBroker(b), sim.Options{})
+	h.Run(b, []simtest.Step{
+		echoOff, join,
+		{Send: `AT+MQTTUSERCFG=0,1,"bench","","",0,0,""`, Want: ok},
+		{Send: `AT+MQTTCONN=0,"127.0.0.1",1883,0`, Want: urc(`+MQTTCONNECTED:0,1,"127.0.0.1","1883","",0`) + ok},
+	})
+	step := []simtest.Step{{Send: `AT+MQTTPUB=0,"bench","hello",0,0`, Want: ok}}
+	for b.Loop() {
+		h.Run(b, step)
+	}
+}

@@ -31,13 +31,13 @@ import (
 
 // startBroker runs a private mosquitto for one test and returns its
 // address.
-func startBroker(t *testing.T) string {
+func startBroker(t testing.TB) string {
 	t.Helper()
 	return testbroker.Start(t)
 }
 
 // startModem runs the named profile with every connection sent to addr.
-func startModem(t *testing.T, name, addr string, opts sim.Options) *simtest.Host {
+func startModem(t testing.TB, name, addr string, opts sim.Options) *simtest.Host {
 	t.Helper()
 	opts.Broker = addr
 	return simtest.Start(t, name, opts)

@@ -287,3 +287,21 @@ func iccid(t *testing.T, name string) string {
 	}
 	return m.Options().ICCID
 }
+
+// BenchmarkQMTPUB measures one QoS 0 publish through the virtual EC20
+// to mosquitto: command, prompt, payload, OK and +QMTPUB.
+func BenchmarkQMTPUB(b *testing.B) {
+	h := startModem(b, "ec20", startBroker(b), sim.Options{})
+	h.Run(b, []simtest.Step{
+		echoOff,
+		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
+		{Send: `AT+QMTCONN=0,"bench"`, Want: ok + urc("+QMTCONN: 0,0,0")},
+	})
+	steps := []simtest.Step{
+		{Send: `AT+QMTPUB=0,0,0,0,"bench",5`, Want: "\r\n> "},
+		{Raw: []byte("hello"), Want: ok + urc("+QMTPUB: 0,0,0")},
+	}
+	for b.Loop() {
+		h.Run(b, steps)
+	}
+}
