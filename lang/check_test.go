@@ -74,3 +74,16 @@ func TestCheckGood(t *testing.T) {
 		})
 	}
 }
+
+// TestGrammarGolden keeps grammar.ebnf equal to Grammar(), so that every
+// grammar change shows in review; -update rewrites it.
+func TestGrammarGolden(t *testing.T) {
+	got := Grammar()
+	require.Contains(t, got, `Send = "send" Str ("expect" ExpectBody)? Mods .`)
+	if *update {
+		require.NoError(t, os.WriteFile("grammar.ebnf", []byte(got), 0o644))
+	}
+	want, err := os.ReadFile("grammar.ebnf")
+	require.NoError(t, err)
+	assert.Equal(t, string(want), got, "run go test ./lang -update and review the change")
+}

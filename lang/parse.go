@@ -150,38 +150,13 @@ func invalidUTF8(path, src string) *Error {
 	return &Error{Pos: pos, Msg: "invalid UTF-8"}
 }
 
+// toError positions an error from the lexer.
 func toError(path string, err error) *Error {
 	var le *Error
 	if errors.As(err, &le) {
 		return le
 	}
-	var pe participle.Error
-	if errors.As(err, &pe) {
-		pos := pe.Position()
-		if pos.Filename == "" {
-			pos.Filename = path
-		}
-		return &Error{Pos: pos, Msg: friendlyParseMessage(pe.Message())}
-	}
 	return &Error{Pos: Pos{Filename: path, Line: 1, Column: 1}, Msg: err.Error()}
-}
-
-// friendlyParseMessage rewrites participle's wording for script authors.
-func friendlyParseMessage(m string) string {
-	r := strings.NewReplacer(
-		`"\n"`, "end of line",
-		`<eol>`, "end of line",
-		`<expr>`, "an expression",
-		`<ident>`, "a name",
-		`<string>`, "a string",
-		`<raw>`, "a raw string",
-		`<regex>`, "a regex",
-		`<duration>`, "a duration",
-		`<int>`, "a number",
-		`<eof>`, "end of file",
-		`<punct>`, "punctuation",
-	)
-	return r.Replace(m)
 }
 
 // parseStr decodes a string literal's escapes and splits out ${...}
