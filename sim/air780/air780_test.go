@@ -547,3 +547,20 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// BenchmarkPublishQoS1 measures one AT+MPUB round trip with its PUBACK
+// from mosquitto.
+func BenchmarkPublishQoS1(b *testing.B) {
+	addr := testbroker.Start(b)
+	h := simtest.Start(b, "air780", sim.Options{Broker: addr})
+	h.Run(b, []simtest.Step{
+		{Send: "ATE0", Want: "ATE0\r" + ok},
+		{Send: `AT+MCONFIG="bench"`, Want: ok},
+		{Send: `AT+MIPSTART="127.0.0.1",1883`, Want: ok + line("CONNECT OK")},
+		{Send: "AT+MCONNECT=1,60", Want: ok + line("CONNACK OK")},
+	})
+	steps := []simtest.Step{{Send: `AT+MPUB="bench",1,0,"hello"`, Want: ok + line("PUBACK")}}
+	for b.Loop() {
+		h.Run(b, steps)
+	}
+}

@@ -273,7 +273,7 @@ func cmdSUB(s *sim.Session, c *sim.Command) error {
 		return sim.ErrError
 	}
 	if c.NArg() >= 3 {
-		idx, n, qos, ok := subArgs(c)
+		_, n, qos, ok := subArgs(c)
 		if !ok {
 			return sim.ErrError
 		}

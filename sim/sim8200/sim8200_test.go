@@ -149,27 +149,30 @@ func TestManualTranscript(t *testing.T) {
 // (AT+CMQTTSUB=0,<len>,1,1 and AT+CMQTTUNSUB=0,<len>,1, topic after the
 // prompt) and the echo on of a fresh modem.
 func TestSeedOneStepForms(t *testing.T) {
-	b := startBroker(t)
-	peer := pahoClient(t, b, "peer")
-	topic := "/a1mQpKOF9hp/7600/user/7600"
-	h := simtest.Start(t, "sim8200", sim.Options{Broker: b})
-	order := sim8200.OrderOKFirst
-	h.Run(t, []simtest.Step{
-		{Send: "at+cmqttstart", Want: "at+cmqttstart\r" + result(order, "+CMQTTSTART: 0")},
-		{Send: `at+cmqttaccq=0,"7600|securemode=3,signmethod=hmacsha1|"`,
-			Want: `at+cmqttaccq=0,"7600|securemode=3,signmethod=hmacsha1|"` + "\r" + ok},
-		{Send: `at+cmqttconnect=0,"tcp://a1zjhbLfSbW.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883",60,1,"7600&a1mQpKOF9hp","D48150E8D550607B15C667E100635EE96EA7D512"`,
-			Want: `at+cmqttconnect=0,"tcp://a1zjhbLfSbW.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883",60,1,"7600&a1mQpKOF9hp","D48150E8D550607B15C667E100635EE96EA7D512"` + "\r" +
-				result(order, "+CMQTTCONNECT: 0,0")},
-		{Send: "AT+CMQTTSUB=0,27,1,1", Want: "AT+CMQTTSUB=0,27,1,1\r\r\n>"},
-		{Raw: []byte(topic), Want: result(order, "+CMQTTSUB: 0,0")},
-	})
-	peer.Publish(topic, 1, false, "hello").WaitTimeout(5 * time.Second)
-	h.Expect(t, fmt.Sprintf("\r\n+CMQTTRXSTART: 0,27,5\r\n\r\n+CMQTTRXTOPIC: 0,27\r\n%s\r\n\r\n+CMQTTRXPAYLOAD: 0,5\r\nhello\r\n\r\n+CMQTTRXEND: 0\r\n", topic))
-	h.Run(t, []simtest.Step{
-		{Send: "AT+CMQTTUNSUB=0,27,1", Want: "AT+CMQTTUNSUB=0,27,1\r\r\n>"},
-		{Raw: []byte(topic), Want: result(order, "+CMQTTUNSUB: 0,0")},
-	})
+	for _, order := range orders {
+		t.Run(order, func(t *testing.T) {
+			b := startBroker(t)
+			peer := pahoClient(t, b, "peer")
+			topic := "/a1mQpKOF9hp/7600/user/7600"
+			h := simtest.Start(t, "sim8200", sim.Options{Broker: b, Quirks: map[string]string{sim8200.QuirkOrder: order}})
+			echo := func(cmd, want string) simtest.Step { return simtest.Step{Send: cmd, Want: cmd + "\r" + want} }
+			h.Run(t, []simtest.Step{
+				echo("at+cmqttstart", result(order, "+CMQTTSTART: 0")),
+				echo(`at+cmqttaccq=0,"7600|securemode=3,signmethod=hmacsha1|"`, ok),
+				echo(`at+cmqttconnect=0,"tcp://a1zjhbLfSbW.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883",60,1,"7600&a1mQpKOF9hp","D48150E8D550607B15C667E100635EE96EA7D512"`,
+					result(order, "+CMQTTCONNECT: 0,0")),
+				echo("AT+CMQTTSUB=0,27,1,1", "\r\n>"),
+				{Raw: []byte(topic), Want: result(order, "+CMQTTSUB: 0,0")},
+			})
+			publish := peer.Publish(topic, 1, false, "hello")
+			publish.WaitTimeout(5 * time.Second)
+			h.Expect(t, fmt.Sprintf("\r\n+CMQTTRXSTART: 0,27,5\r\n\r\n+CMQTTRXTOPIC: 0,27\r\n%s\r\n\r\n+CMQTTRXPAYLOAD: 0,5\r\nhello\r\n\r\n+CMQTTRXEND: 0\r\n", topic))
+			h.Run(t, []simtest.Step{
+				echo("AT+CMQTTUNSUB=0,27,1", "\r\n>"),
+				{Raw: []byte(topic), Want: result(order, "+CMQTTUNSUB: 0,0")},
+			})
+		})
+	}
 }
 
 // TestPublishCarried checks what the broker carried for each payload,
@@ -530,4 +533,27 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// BenchmarkPublishQoS1 measures one CMQTTTOPIC/CMQTTPAYLOAD/CMQTTPUB
+// round trip with its PUBACK from mosquitto.
+func BenchmarkPublishQoS1(b *testing.B) {
+	addr := testbroker.Start(b)
+	h := simtest.Start(b, "sim8200", sim.Options{Broker: addr})
+	h.Run(b, []simtest.Step{{Send: "ATE0", Want: "ATE0\r" + ok}})
+	h.Run(b, []simtest.Step{
+		{Send: "AT+CMQTTSTART", Want: result(sim8200.OrderOKFirst, "+CMQTTSTART: 0")},
+		{Send: `AT+CMQTTACCQ=0,"bench"`, Want: ok},
+		{Send: `AT+CMQTTCONNECT=0,"tcp://127.0.0.1:1883",60,1`, Want: result(sim8200.OrderOKFirst, "+CMQTTCONNECT: 0,0")},
+	})
+	steps := []simtest.Step{
+		{Send: "AT+CMQTTTOPIC=0,5", Want: "\r\n>"},
+		{Raw: []byte("bench"), Want: ok},
+		{Send: "AT+CMQTTPAYLOAD=0,5", Want: "\r\n>"},
+		{Raw: []byte("hello"), Want: ok},
+		{Send: "AT+CMQTTPUB=0,1,60", Want: result(sim8200.OrderOKFirst, "+CMQTTPUB: 0,0")},
+	}
+	for b.Loop() {
+		h.Run(b, steps)
+	}
 }
