@@ -1,7 +1,10 @@
 package sim_test
 
 import (
+	"context"
 	"encoding/hex"
+	"io"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +56,8 @@ func init() {
 				s.After(time.Second, func() { s.Finish(sim.Final("DONE")) })
 				return sim.Pending
 			},
-			"+TCME": func(s *sim.Session, c *sim.Command) error { return sim.CMENotAllowed },
+			"+TPANIC": func(s *sim.Session, c *sim.Command) error { panic("boom") },
+			"+TCME":   func(s *sim.Session, c *sim.Command) error { return sim.CMENotAllowed },
 			"+TCOUNT": func(s *sim.Session, c *sim.Command) error {
 				st := sim.StateOf[*testState](s)
 				st.n++
@@ -318,6 +322,44 @@ func TestDataIdle(t *testing.T) {
 		}
 		if d := time.Since(start); d != 5*time.Second {
 			t.Errorf("idle end %v after the last byte, want 5s", d)
+		}
+	})
+}
+
+func TestHandlerPanicEndsSession(t *testing.T) {
+	m, err := sim.New("enginetest", sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, dev := net.Pipe()
+	defer host.Close()
+	errc := make(chan error, 1)
+	go func() { errc <- m.Serve(context.Background(), dev) }()
+	go io.Copy(io.Discard, host)
+	host.Write([]byte("AT+TPANIC\r"))
+	err = <-errc
+	if err == nil || !strings.Contains(err.Error(), `sim "enginetest": internal error in profile: boom`) {
+		t.Fatalf("Serve = %v, want the panic as an error", err)
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{"AT", "ATE0V1", `AT+CSTT="a;b","",""`, "AT+CIFSR;E0", "ATS0=2", "ATD*99#", `AT+X="\"",1`, "AT&W"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, line string, esc bool) {
+		cmds, err := sim.ParseLine(line, esc)
+		if err != nil {
+			return
+		}
+		for _, c := range cmds {
+			c.Args()
+			for i := range c.NArg() + 1 {
+				c.Int(i)
+				c.Quoted(i)
+			}
+			_ = c.String()
 		}
 	})
 }

@@ -261,12 +261,14 @@ func (c *MQTTClient) Publish(m MQTTMessage, done func(err error)) {
 		return
 	}
 	c.do(func() error {
-		err := waitToken(c.cl.Publish(m.Topic, m.QoS, m.Retain, m.Payload), c.cfg.Timeout)
+		return waitToken(c.cl.Publish(m.Topic, m.QoS, m.Retain, m.Payload), c.cfg.Timeout)
+	}, func(err error) {
+		done(err)
+		// The knob's close comes after the publish's result is reported.
 		if n := c.s.opts.RemoteCloseSends; err == nil && n > 0 && c.pubs.Add(1) == int64(n) {
 			c.remoteClose()
 		}
-		return err
-	}, done)
+	})
 }
 
 // Subscribe subscribes to a topic filter; onMsg (or MQTTConfig.OnMessage

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -125,8 +128,15 @@ func newSession(ctx context.Context, m *Modem, rw io.ReadWriter) *Session {
 	return s
 }
 
-func (s *Session) run() error {
+func (s *Session) run() (err error) {
 	defer s.cancel(nil)
+	// A profile bug must not take the host process down: the session
+	// ends with an error naming it.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sim %q: internal error in profile: %v\n%s", s.profile.Name, r, debug.Stack())
+		}
+	}()
 	if c, ok := s.rw.(io.Closer); ok {
 		defer c.Close()
 	}
@@ -181,12 +191,19 @@ func (s *Session) run() error {
 	}
 }
 
-// outErr is the session's result: a failed write, or nil.
+// outErr is the session's result: a failed write, or nil. A host that
+// hung up (closed pipe, reset connection) ends the session cleanly.
 func (s *Session) outErr() error {
-	if err := s.out.error(); err != nil {
-		return fmt.Errorf("sim %q: write: %w", s.profile.Name, err)
+	err := s.out.error()
+	if err == nil || hungUp(err) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("sim %q: write: %w", s.profile.Name, err)
+}
+
+func hungUp(err error) bool {
+	return errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EIO)
 }
 
 func (s *Session) runPosted() {
@@ -493,7 +510,7 @@ func (s *Session) scanCommand() {
 // execLine starts a command line.
 func (s *Session) execLine(line string) {
 	line = strings.TrimSpace(line)
-	at := strings.Index(strings.ToUpper(line), "AT")
+	at := indexAT(line)
 	if at < 0 {
 		return // not a command: V.250 ignores characters before "AT"
 	}
@@ -511,6 +528,16 @@ func (s *Session) execLine(line string) {
 		return
 	}
 	s.runChain()
+}
+
+// indexAT finds "AT" in any case, byte-wise (the line may not be UTF-8).
+func indexAT(line string) int {
+	for i := 0; i+1 < len(line); i++ {
+		if (line[i] == 'A' || line[i] == 'a') && (line[i+1] == 'T' || line[i+1] == 't') {
+			return i
+		}
+	}
+	return -1
 }
 
 // runChain runs the remaining commands of the current line.

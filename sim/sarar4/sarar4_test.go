@@ -177,13 +177,17 @@ func TestPartialReadAndPeerClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	closeNow := make(chan struct{})
+	closed := make(chan struct{})
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		c.Write([]byte("hello world"))
+		<-closeNow
 		c.Close()
+		close(closed)
 	}()
 	h := simtest.Start(t, "sara-r4", sim.Options{})
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -191,9 +195,24 @@ func TestPartialReadAndPeerClose(t *testing.T) {
 		{Send: "ATE0", Want: "ATE0\r" + ok},
 		{Send: "AT+USOCR=6", Want: "\r\n+USOCR: 0\r\n" + ok},
 		{Send: fmt.Sprintf(`AT+USOCO=0,"127.0.0.1",%d`, port), Want: ok + "\r\n+UUSORD: 0,11\r\n"},
-		// +UUSOCL waits until the data is read (S6).
+		{Send: "AT+USOCTL=0,10", Want: "\r\n+USOCTL: 0,10,4\r\n" + ok},
+	})
+	close(closeNow)
+	<-closed
+	// +UUSOCL waits until the data is read (S6); poll the state until
+	// the close is seen, as a driver would.
+	for {
+		h.Send(t, "AT+USOCTL=0,10")
+		out, err := h.Until(ok, simtest.Timeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), "+USOCTL: 0,10,7") {
+			break
+		}
+	}
+	h.Run(t, []simtest.Step{
 		{Send: "AT+USORD=0,0", Want: "\r\n+USORD: 0,11\r\n" + ok},
-		{Send: "AT+USOCTL=0,10", Want: "\r\n+USOCTL: 0,10,7\r\n" + ok},
 		{Send: "AT+USORD=0,5", Want: "\r\n+USORD: 0,5,\"hello\"\r\n" + ok + "\r\n+UUSORD: 0,6\r\n"},
 		{Send: "AT+USORD=0,100", Want: "\r\n+USORD: 0,6,\" world\"\r\n" + ok + "\r\n+UUSOCL: 0\r\n"},
 		{Send: "AT+USORD=0,1", Want: "\r\n+CME ERROR: 3\r\n"},
