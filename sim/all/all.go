@@ -5,6 +5,8 @@
 package all
 
 import (
+	_ "github.com/atrun/atrun/sim/air780"
+	_ "github.com/atrun/atrun/sim/espat"
 	_ "github.com/atrun/atrun/sim/quectel"
 	_ "github.com/atrun/atrun/sim/sarar4"
 	_ "github.com/atrun/atrun/sim/sim7000"

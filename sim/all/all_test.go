@@ -10,7 +10,7 @@ import (
 
 func TestAllRegistered(t *testing.T) {
 	names := sim.Names()
-	for _, want := range []string{"sim7000", "sara-r4", "bc26", "ec20", "sim8200"} {
+	for _, want := range []string{"sim7000", "sara-r4", "bc26", "ec20", "esp8266", "esp32", "sim8200", "air780"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("profile %q not registered; have %v", want, names)
 		}
