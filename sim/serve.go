@@ -65,6 +65,9 @@ func ListenTCP(ctx context.Context, name string, opts Options, addr string) (net
 // modem on it until ctx is done; then it removes the link. It returns the
 // device path (e.g. /dev/pts/7) as soon as the terminal is ready. Clients
 // may open and close the device repeatedly: the modem keeps its state.
+// The cleanup runs in the background after ctx is done; a program about
+// to exit should use Modem.OpenPTY, PTY.Serve and PTY.Close instead, so
+// the link is gone before it returns.
 func ServePTY(ctx context.Context, name string, opts Options, link string) (string, error) {
 	m, err := New(name, opts)
 	if err != nil {

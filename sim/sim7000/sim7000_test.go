@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/atrun/atrun/sim"
@@ -477,4 +478,29 @@ func TestRemoteClose(t *testing.T) {
 		})
 		wantMsg(t, b, "t", []byte("z"), 1, false)
 	})
+}
+
+// TestRealisticDelays: with TimeScale 1 the bring-up takes modem time
+// (checked on the synctest clock), and TimeScale 0.5 halves it.
+func TestRealisticDelays(t *testing.T) {
+	for _, scale := range []float64{1, 0.5} {
+		synctest.Test(t, func(t *testing.T) {
+			h := simtest.Start(t, "sim7000", sim.Options{TimeScale: scale, Seed: 9})
+			h.Run(t, []simtest.Step{
+				{Send: "ATE0", Want: "ATE0\r" + ok},
+				{Send: `AT+CSTT="apn"`, Want: ok},
+			})
+			timed := func(cmd, want string, lo, hi time.Duration) {
+				start := time.Now()
+				h.Run(t, []simtest.Step{{Send: cmd, Want: want}})
+				d := time.Since(start)
+				lo, hi = time.Duration(float64(lo)*scale), time.Duration(float64(hi)*scale)
+				if d < lo || d > hi {
+					t.Errorf("scale %v: %s took %v, want %v-%v", scale, cmd, d, lo, hi)
+				}
+			}
+			timed("AT+CIICR", ok, time.Second, 3*time.Second)
+			timed("AT+CIPSHUT", "\r\nSHUT OK\r\n", 300*time.Millisecond, time.Second)
+		})
+	}
 }
