@@ -75,6 +75,15 @@
 // with publish, subscribe, unsubscribe, disconnect and loss reports),
 // Restart, Echo/SetEcho, Attached/SetAttached, Registered, Track.
 //
+// Where real modules differ (a prompt with or without a space, the order
+// of OK and a result URC), a profile declares Quirks; Options.Quirks picks
+// a value and Session.Quirk reads it. A handler may wrap a common command
+// through Common("+CGATT"). A panic in a profile ends the session with an
+// error instead of taking the host process down.
+//
+// Package simtest drives a session from tests with exact-byte transcripts
+// (Step{Send, Want}), any-order checks for racing lines, and Ready polling.
+//
 // This package must not import anything under github.com/atrun/atrun/
 // runtime: it is an independent check of the host-side AT code.
 package sim
