@@ -3,6 +3,7 @@ package scripts
 import (
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,16 +155,20 @@ func TestBC26Info(t *testing.T) {
 }
 
 func TestBC26PublishUnderFaults(t *testing.T) {
-	testQMTPublishUnderFaults(t, "bc26", "+IP: 10.64.12.7", 22, []string{"AT+QMTCLOSE=0"})
+	testQMTPublishUnderFaults(t, "bc26", "+IP: 10.64.12.7", []string{"AT+QMTCLOSE=0"})
 }
 
 // testQMTPublishUnderFaults runs a Quectel publish flow with each fault
-// knob. A +QMTSTAT is injected before every statEvery-th output line (set
-// to land in the MQTT session); release is what finally sends last once
-// client 0 was opened.
+// knob; release is what finally sends last once client 0 was opened.
 // Shared by the BC26 and EC20 tests.
-func testQMTPublishUnderFaults(t *testing.T, vendor, urc string, statEvery int, release []string) {
+func testQMTPublishUnderFaults(t *testing.T, vendor, urc string, release []string) {
 	addr := broker(t)
+	// A +QMTSTAT injected right after +QMTCONN: 0,0,0 lands in the session:
+	// count the modem's lines up to there in a clean run.
+	clean := runFlow(t, addr, flowRun{Vendor: vendor, Script: vendor + "/publish.at", Params: map[string]string{"topic": vendor + "/fault/clean"}})
+	require.NoError(t, clean.Err)
+	statEvery := responseLines(clean.Transcript, "+QMTCONN: 0,0,0") + 1
+	require.Greater(t, statEvery, 1)
 	cases := []struct {
 		name string
 		opts sim.Options
@@ -220,6 +225,28 @@ func publishOnSubscribed(t *testing.T, addr, topic string, payloads []string) fu
 		}
 	}
 }
+
+// responseLines counts the lines the modem printed (CR LF framed, echo
+// and prompts aside) up to and including the first one equal to last; 0
+// if last never came.
+func responseLines(transcript, last string) int {
+	var rx strings.Builder
+	for _, line := range strings.Split(transcript, "\n") {
+		if _, q, ok := strings.Cut(line, " RX "); ok {
+			if s, err := strconv.Unquote(q); err == nil {
+				rx.WriteString(s)
+			}
+		}
+	}
+	for i, m := range crlfLine.FindAllStringSubmatch(rx.String(), -1) {
+		if m[1] == last {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+var crlfLine = regexp.MustCompile("\r\n([^\r\n]+)\r\n")
 
 // commands lists the command lines the host sent, unquoted (flowResult.sent
 // keeps the transcript's Go escapes: \" for a quote).

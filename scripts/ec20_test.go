@@ -130,6 +130,7 @@ include %q
 	i := indexOf(sent[3:], open) + 3
 	require.GreaterOrEqual(t, i, 3)
 	assert.Equal(t, []string{open, "AT+QMTCLOSE=0", open}, sent[i:i+3])
+	assert.Contains(t, r.Logs, "PDP context 1 is already active (10.64.12.7): using it")
 	assert.Contains(t, r.Logs, "MQTT client 0 was still open: closing it first")
 	assert.Equal(t, []string{"AT+QMTDISC=0", "AT+QMTCLOSE=0"}, sent[len(sent)-2:])
 }
@@ -213,7 +214,7 @@ func TestEC20Info(t *testing.T) {
 }
 
 func TestEC20PublishUnderFaults(t *testing.T) {
-	testQMTPublishUnderFaults(t, "ec20", `+QIND: "csq",20,99`, 25, []string{"AT+QMTCLOSE=0", "AT+QIDEACT=1"})
+	testQMTPublishUnderFaults(t, "ec20", `+QIND: "csq",20,99`, []string{"AT+QMTCLOSE=0", "AT+QIDEACT=1"})
 }
 
 func indexOf(list []string, s string) int {
