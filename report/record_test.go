@@ -245,3 +245,24 @@ func TestFailureString(t *testing.T) {
 	assert.Equal(t, "no result", (&Failure{Message: "no result"}).String())
 	assert.Equal(t, "raw=hex:00ff", Value{Name: "raw", Value: "00ff", Encoding: "hex"}.String())
 }
+
+// A script that sends what the recording does not have fails at the send,
+// and the divergence survives into the record.
+func TestFromResultReplayDivergence(t *testing.T) {
+	p := loadScript(t)
+	rec, err := replay.Load(strings.NewReader(strings.Replace(sessionHead, `TX "AT+CGSN\r"`, `TX "AT+GSN\r"`, 1)))
+	require.NoError(t, err)
+	var res *runtime.Result
+	synctest.Test(t, func(t *testing.T) {
+		res = p.Run(context.Background(), replay.NewPlayer(rec, replay.PlayerOptions{}), runtime.Options{})
+	})
+	var d *replay.Divergence
+	require.ErrorAs(t, res.Err, &d)
+	assert.Equal(t, 6, d.Line)
+	r := FromResult(ScriptInfo(p), res)
+	assert.Equal(t, &Failure{
+		Pos: "flows/main.at:4:1", Step: `send "AT+CGSN" expect /^(?P<imei>\d{15})$/`, Kind: "transport",
+		Message: `replay diverged: sent "AT+CGSN\r", recording has "AT+GSN\r" (recording line 6)`,
+		Last:    []string{"OK", "OK"},
+	}, r.Failure)
+}
