@@ -140,6 +140,9 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 		r.event(Event{Kind: EvFinally, Pos: p.finally.Pos})
 		// Cleanup gets its own time: the run's context may be canceled.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.scale(2*time.Minute))
+		if err != nil {
+			r.drainInflight(fctx)
+		}
 		ferr := r.block(fctx, p.finally.Body)
 		cancel()
 		if err == nil && ferr != nil {
@@ -255,6 +258,7 @@ type run struct {
 	pending  []*pev  // received events not yet consumed, oldest first
 	cursor   uint64  // expects only see events after this sequence number
 	seen     uint64  // sequence number of the last event received
+	inflight bool    // the last command's final result code has not arrived
 	sentName string  // name of the last command sent ("+CSQ")
 	final    bool    // the last command's final result code was consumed
 	owed     *owed   // a step whose command still owes its final result code
@@ -685,9 +689,21 @@ func (r *run) stepText(s lang.Stmt) string {
 	return stmtSource(r.p, s)
 }
 
+func stmtSource(p *Program, s lang.Stmt) string { return shorten(stmtLine(p, s)) }
+
+// shorten keeps step descriptions to one readable line.
+func shorten(line string) string {
+	if len(line) > 100 {
+		return line[:97] + "..."
+	}
+	return line
+}
+
 var spaces = regexp.MustCompile(`\s+`)
 
-func stmtSource(p *Program, s lang.Stmt) string {
+// stmtLine is the statement's first source line, comment and blanks
+// trimmed.
+func stmtLine(p *Program, s lang.Stmt) string {
 	pos := lang.StmtPos(s)
 	src := p.source(pos.Filename)
 	if pos.Offset >= len(src) {
@@ -699,11 +715,7 @@ func stmtSource(p *Program, s lang.Stmt) string {
 	}
 	line = strings.TrimSpace(stripComment(line))
 	line = strings.TrimSuffix(line, "{")
-	line = spaces.ReplaceAllString(strings.TrimSpace(line), " ")
-	if len(line) > 80 {
-		line = line[:77] + "..."
-	}
-	return line
+	return spaces.ReplaceAllString(strings.TrimSpace(line), " ")
 }
 
 // stripComment removes a trailing # comment outside quotes.

@@ -78,6 +78,10 @@ func write(conn net.Conn, chunks []string) {
 		if c == "" {
 			continue
 		}
+		if c == "<pause>" {
+			time.Sleep(time.Second)
+			continue
+		}
 		if _, err := conn.Write([]byte(c)); err != nil {
 			return
 		}
@@ -492,4 +496,58 @@ func TestTransportClosedMidRun(t *testing.T) {
 	res := p.Run(context.Background(), host, Options{})
 	assert.Equal(t, KindTransport, KindOf(res.Err))
 	assert.ErrorIs(t, res.Err, io.EOF)
+}
+
+func TestRetryActionUsesTheStepsRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		f := &fake{answer: func(cmd string) []string {
+			n++
+			if n < 3 {
+				return []string{"\r\n+CEREG: 0,2\r\n\r\nOK\r\n"}
+			}
+			return []string{"\r\n+CEREG: 0,1\r\n\r\nOK\r\n"}
+		}}
+		out := runFake(t, `
+send "AT+CEREG?" expect {
+  /^\+CEREG: \d,[15]$/ => ok
+  /^\+CEREG: \d,\d$/   => retry
+} retry 5 every 1s
+`, f, nil)
+		require.NoError(t, out.res.Err)
+		assert.Equal(t, []string{"AT+CEREG?", "AT+CEREG?", "AT+CEREG?"}, f.commands())
+	})
+}
+
+func TestFinallyIsNotAnsweredByAnInterruptedCommand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// AT+SLOW is interrupted by a URC handler's fail; its late ERROR
+		// must not answer finally's first command.
+		f := &fake{answer: func(cmd string) []string {
+			switch cmd {
+			case "AT+SLOW":
+				return []string{"\r\n+QMTSTAT: 0,1\r\n", "<pause>", "\r\nERROR\r\n"}
+			case "AT+CLEAN":
+				return []string{"\r\nOK\r\n"}
+			}
+			return nil
+		}}
+		out := runFake(t, `
+on /^\+QMTSTAT: / { fail "connection lost" }
+send "AT+SLOW" expect "OK" timeout 10s
+finally {
+  send "AT+CLEAN" expect "OK"
+}
+`, f, nil)
+		require.Error(t, out.res.Err)
+		assert.Contains(t, out.res.Err.Error(), "connection lost")
+		var cleaned bool
+		for _, e := range out.events {
+			if e.Kind == EvStep && e.Step == `send "AT+CLEAN" expect "OK"` {
+				cleaned = true
+			}
+		}
+		assert.True(t, cleaned, "finally's command got its own OK")
+		assert.Equal(t, []string{"AT+SLOW", "AT+CLEAN"}, f.commands())
+	})
 }

@@ -25,7 +25,7 @@ var commandName = regexp.MustCompile(`(?i)^AT([+^$#%&][A-Z0-9_]+)`)
 
 // step runs a send and/or an expect with its timeout and retries.
 func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.ExpectBody, mods *lang.Mods) error {
-	pos, desc := lang.StmtPos(s), r.stepText(s)
+	pos, desc := lang.StmtPos(s), stmtLine(r.p, s)
 	timeout := r.timeout
 	if mods.Timeout != nil {
 		d, err := r.duration(mods.Timeout)
@@ -48,6 +48,7 @@ func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.
 			desc = strings.Replace(desc, send.Token, quoteAT(r.redact(text)), 1)
 		}
 	}
+	desc = shorten(desc)
 	if r.dry {
 		var t *string
 		if send != nil {
@@ -75,10 +76,14 @@ func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.
 				ev.Matched, ev.Captures = r.redact(m.text), m.caps
 			}
 			r.event(ev)
-			if m != nil && m.action != nil {
-				return r.action(ctx, pos, desc, m)
+			if m == nil || m.action == nil {
+				return nil
 			}
-			return nil
+			if !m.action.Retry {
+				return r.action(ctx, desc, m)
+			}
+			// "=> retry" goes through this step's own retries first.
+			err = &Error{Pos: m.action.Pos, Step: desc, Kind: KindFail, Msg: fmt.Sprintf("retry asked on %q", m.text), Err: errRetry, Last: r.last()}
 		}
 		if attempt >= n || !retryable(err) {
 			if errors.Is(err, errRetry) && n > 0 {
@@ -93,14 +98,13 @@ func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.
 	}
 }
 
-// action runs what an expect alternative says after its pattern matched.
-func (r *run) action(ctx context.Context, pos lang.Pos, desc string, m *match) error {
+// action runs what an expect alternative says after its pattern matched;
+// retry is handled by the step.
+func (r *run) action(ctx context.Context, desc string, m *match) error {
 	a := m.action
 	switch {
 	case a.OK:
 		return nil
-	case a.Retry:
-		return &Error{Pos: a.Pos, Step: desc, Kind: KindFail, Msg: fmt.Sprintf("retry asked on %q", m.text), Err: errRetry, Last: r.last()}
 	case a.Fail != nil:
 		v, err := r.eval(a.Fail)
 		if err != nil {
@@ -125,6 +129,7 @@ func (r *run) send(ctx context.Context, pos lang.Pos, desc, text string) error {
 	r.cursor = r.seen
 	r.pending = r.pending[:0]
 	r.sentName, r.final, r.lastData = "", false, nil
+	r.inflight = true
 	if m := commandName.FindStringSubmatch(text); m != nil {
 		r.sentName = strings.ToUpper(m[1])
 	}
@@ -257,7 +262,7 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 			if hit == nil {
 				if ev.Kind == at.Line && !ev.HasData && at.IsErrorFinal(ev.Text) {
 					ev.consumed = true
-					r.final = true
+					r.final, r.inflight = true, false
 					return nil, r.deviceError(pos, desc, ev.Text)
 				}
 				continue
@@ -352,7 +357,7 @@ func (r *run) take(pos lang.Pos, desc string, ev *pev, m *matcher, sub []string,
 	}
 	switch {
 	case ev.Kind == at.Line && at.IsFinal(ev.Text):
-		r.final, r.owed = true, nil
+		r.final, r.owed, r.inflight = true, nil, false
 	case ev.Kind == at.Line && !r.final && r.sentName != "" && !noFinal[r.sentName] &&
 		strings.HasPrefix(ev.Text, r.sentName+":"):
 		r.owed = &owed{pos: pos, step: desc, timeout: timeout}
@@ -379,7 +384,7 @@ func (r *run) settleOwed(ctx context.Context) error {
 				continue
 			}
 			ev.consumed = true
-			r.final = true
+			r.final, r.inflight = true, false
 			if at.IsErrorFinal(ev.Text) {
 				return r.deviceError(o.pos, o.step, ev.Text)
 			}
@@ -700,4 +705,34 @@ func quoteAT(s string) string {
 		return "`" + s + "`"
 	}
 	return strconv.Quote(s)
+}
+
+// drainInflight waits a little for the final result code of a command the
+// run was interrupted in, so that its late OK or ERROR cannot answer the
+// first command of finally.
+func (r *run) drainInflight(ctx context.Context) {
+	if !r.inflight || r.conn == nil {
+		return
+	}
+	r.owed = nil
+	wctx, cancel := context.WithTimeout(ctx, min(r.timeout, r.scale(5*time.Second)))
+	defer cancel()
+	r.waiter = func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
+	defer func() { r.waiter = nil }()
+	for {
+		for _, ev := range r.pending {
+			if !ev.consumed && ev.Seq > r.cursor && r.waiter(ev) {
+				ev.consumed = true
+				r.inflight = false
+				return
+			}
+		}
+		evs, err := r.conn.Recv(wctx)
+		if err != nil {
+			return
+		}
+		if r.dispatch(evs) != nil {
+			return
+		}
+	}
 }
