@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,8 +52,13 @@ func (r flowResult) emitted(name string) []string {
 func (r flowResult) sent() []string {
 	var out []string
 	for _, line := range strings.Split(r.Transcript, "\n") {
-		if _, rest, ok := strings.Cut(line, " TX \""); ok && strings.HasPrefix(rest, "AT") {
-			out = append(out, strings.TrimSuffix(strings.TrimSuffix(rest, `"`), `\r`))
+		_, quoted, ok := strings.Cut(line, " TX ")
+		if !ok {
+			continue
+		}
+		b, err := strconv.Unquote(quoted)
+		if err == nil && strings.HasPrefix(b, "AT") {
+			out = append(out, strings.TrimSuffix(b, "\r"))
 		}
 	}
 	return out

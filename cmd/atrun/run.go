@@ -46,11 +46,7 @@ type runFlags struct {
 	serial       serialport.Config
 	simName      string
 	brokerAddr   string
-	simLatency   time.Duration
-	simChunk     int
-	simInject    string
-	simClose     time.Duration
-	simScale     float64
+	sim          *simFlags
 	jsonOut      bool
 	quiet        bool
 	dryRun       bool
@@ -77,11 +73,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.BoolVar(&f.serial.RTSCTS, "rtscts", false, "RTS/CTS hardware flow control")
 	fs.StringVar(&f.simName, "sim", "", "run against an in-process virtual modem: "+strings.Join(sim.Names(), ", "))
 	fs.StringVar(&f.brokerAddr, "broker", "", "with --sim: send every connection the modem opens to this host:port; 'embedded' starts a broker in-process and shows what it received")
-	fs.DurationVar(&f.simLatency, "sim-latency", 0, "with --sim: delay before each response")
-	fs.IntVar(&f.simChunk, "sim-chunk", 0, "with --sim: split output into random writes of 1..N bytes")
-	fs.StringVar(&f.simInject, "sim-inject", "", "with --sim: inject this unsolicited line between output lines")
-	fs.DurationVar(&f.simClose, "sim-remote-close", 0, "with --sim: the remote end closes sockets and MQTT sessions after this long")
-	fs.Float64Var(&f.simScale, "sim-time-scale", 0.05, "with --sim: scale of the modem's modelled delays (1 is realistic)")
+	f.sim = addSimFlags(fs, "sim-", 0.05)
 	fs.BoolVar(&f.jsonOut, "json", false, "print events and the final summary as JSON lines")
 	fs.BoolVar(&f.quiet, "q", false, "print only failures")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent, without opening a port")
@@ -151,7 +143,8 @@ func (e *env) runCmd(args []string) int {
 	var portName string
 	switch {
 	case f.simName != "":
-		opts := sim.Options{TimeScale: f.simScale, Latency: f.simLatency, Chunk: f.simChunk, InjectURC: f.simInject, RemoteCloseAfter: f.simClose, Broker: f.brokerAddr}
+		opts := f.sim.options()
+		opts.Broker = f.brokerAddr
 		if f.brokerAddr == "embedded" {
 			brk, err = broker.Start("127.0.0.1:0")
 			if err != nil {

@@ -131,11 +131,8 @@ func (e *env) sim(args []string) int {
 	pty := fs.String("pty", "", "serve on a pseudo-terminal and make LINK a symlink to it")
 	listen := fs.String("listen", "", "serve on a TCP address, e.g. tcp://127.0.0.1:7000")
 	brokerAddr := fs.String("broker", "", "send every connection the modem opens to this broker (mqtt://host:port); default: an embedded broker")
-	scale := fs.Float64("time-scale", 1, "scale of the modem's modelled delays (0: instant)")
-	latency := fs.Duration("latency", 0, "delay before each response")
-	baud := fs.Int("baud", 0, "throttle output to this baud rate")
-	chunk := fs.Int("chunk", 0, "split output into random writes of 1..N bytes")
-	inject := fs.String("inject", "", "inject this unsolicited line between output lines")
+	knobs := addSimFlags(fs, "", 1)
+	quirks := fs.Bool("quirks", false, "list the profile's variants and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: atrun sim PROFILE [--pty LINK | --listen ADDR] [flags]\nprofiles: %s\n", strings.Join(sim.Names(), ", "))
 		fs.PrintDefaults()
@@ -144,12 +141,17 @@ func (e *env) sim(args []string) int {
 	if err != nil {
 		return exitUsage
 	}
+	if len(pos) == 1 && *quirks {
+		fmt.Fprint(e.stdout, quirkHelp(pos[0]))
+		return exitOK
+	}
 	if len(pos) != 1 || (*pty == "") == (*listen == "") {
 		fs.Usage()
 		return exitUsage
 	}
 	name := pos[0]
-	opts := sim.Options{TimeScale: *scale, ColdBoot: true, Latency: *latency, Baud: *baud, Chunk: *chunk, InjectURC: *inject}
+	opts := knobs.options()
+	opts.ColdBoot = true
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *brokerAddr == "" {
@@ -170,12 +172,23 @@ func (e *env) sim(args []string) int {
 		return exitUsage
 	}
 	if *pty != "" {
-		path, err := sim.ServePTY(ctx, name, opts, *pty)
+		m, err := sim.New(name, opts)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun sim:", err)
+			return exitUsage
+		}
+		p, err := m.OpenPTY(*pty)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "atrun sim:", err)
 			return exitTransport
 		}
-		fmt.Fprintf(e.stdout, "%s on %s (link %s)\n", name, path, *pty)
+		defer p.Close() // removes the link before the process exits
+		fmt.Fprintf(e.stdout, "%s on %s (link %s)\n", name, p.Path(), *pty)
+		if err := p.Serve(ctx); err != nil && ctx.Err() == nil {
+			fmt.Fprintln(e.stderr, "atrun sim:", err)
+			return exitTransport
+		}
+		return exitOK
 	} else {
 		addr, err := sim.ListenTCP(ctx, name, opts, strings.TrimPrefix(*listen, "tcp://"))
 		if err != nil {
