@@ -4,6 +4,8 @@
 //	atrun check FILE...                               parse and check, touching no port
 //	atrun fmt [-w] [-l] FILE...                       canonical formatting
 //	atrun eval EXPR                                   evaluate an expression with the builtins
+//	atrun replay SCRIPT RECORDING                     run against a recorded session
+//	atrun station SCRIPT --match VID:PID              run on each device as it is plugged in
 //	atrun sim PROFILE [--pty LINK | --listen ADDR]    serve a virtual modem
 //	atrun ports                                       list serial ports
 //	atrun help [builtins]
@@ -52,6 +54,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return e.eval(rest)
 	case "sim":
 		return e.sim(rest)
+	case "replay":
+		return e.replayCmd(rest)
+	case "station":
+		return e.stationCmd(rest)
 	case "ports":
 		return e.ports(rest)
 	case "help", "-h", "--help", "-help":
@@ -75,6 +81,8 @@ const usage = `usage:
   atrun check FILE...                               parse and check scripts, touching no port
   atrun fmt [-w] [-l] FILE...                       format scripts canonically
   atrun eval EXPR                                   evaluate an expression (bytes print as hex)
+  atrun replay SCRIPT RECORDING                     run a script against a recorded session
+  atrun station SCRIPT --match VID:PID              run the flow on every device as it is plugged in
   atrun sim PROFILE [--pty LINK | --listen ADDR]    serve a virtual modem for other tools
   atrun ports                                       list serial ports with USB identity
   atrun help [builtins]                             this help, or the builtin functions

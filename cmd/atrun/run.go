@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/atrun/atrun/lang"
+	"github.com/atrun/atrun/report"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/runtime/serialport"
 	"github.com/atrun/atrun/sim"
 	"github.com/atrun/atrun/sim/broker"
+	"github.com/atrun/atrun/station"
 )
 
 // defines collects repeated -D name=value flags.
@@ -50,6 +52,12 @@ type runFlags struct {
 	jsonOut      bool
 	quiet        bool
 	dryRun       bool
+	portsGlob    string
+	match        string
+	report       string
+	junit        string
+	record       string
+	repeat       int
 }
 
 type multi []string
@@ -64,7 +72,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.Var(&f.ports, "port", "serial device (/dev/ttyUSB2) or tcp://host:port; default $ATRUN_PORT, the script's `param device`, or the only USB serial port")
 	fs.Var(f.defs, "D", "set a param: -D name=value (repeatable)")
 	fs.StringVar(&f.varFile, "var-file", "", "read params from a file of name=value lines")
-	fs.StringVar(&f.transcript, "transcript", "", "append every byte sent and received, timestamped, secrets redacted, to `FILE`")
+	fs.StringVar(&f.transcript, "transcript", "", "write every byte sent and received, timestamped, secrets redacted, to `FILE`; {port} and {run} expand")
 	fs.Float64Var(&f.timeoutScale, "timeout-scale", 1, "multiply every timeout, retry interval and sleep")
 	fs.IntVar(&f.serial.Baud, "baud", 115200, "baud rate")
 	fs.IntVar(&f.serial.DataBits, "databits", 8, "data bits (5-8)")
@@ -77,6 +85,12 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.BoolVar(&f.jsonOut, "json", false, "print events and the final summary as JSON lines")
 	fs.BoolVar(&f.quiet, "q", false, "print only failures")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent, without opening a port")
+	fs.StringVar(&f.portsGlob, "ports", "", "run on every port matching this glob, e.g. '/dev/ttyUSB*', one session each, in parallel")
+	fs.StringVar(&f.match, "match", "", "run on every USB serial port with this VID:PID")
+	fs.StringVar(&f.report, "report", "", "append one JSON line per run (a device record) to `FILE.jsonl`")
+	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report (one test case per port and run) to `FILE`")
+	fs.StringVar(&f.record, "record", "", "record the session (every byte each way, with timing) to `FILE` for atrun replay; {port} and {run} expand")
+	fs.IntVar(&f.repeat, "repeat", 1, "run the flow N times per port (burn-in) and report pass rate and step timings")
 	return fs
 }
 
@@ -139,10 +153,9 @@ func (e *env) runCmd(args []string) int {
 	defer stop()
 
 	var brk *broker.Broker
-	var rw io.ReadWriter
-	var portName string
-	switch {
-	case f.simName != "":
+	var targets []station.Target
+	var open func(string) (io.ReadWriteCloser, error)
+	if f.simName != "" {
 		opts := f.sim.options()
 		opts.Broker = f.brokerAddr
 		if f.brokerAddr == "embedded" {
@@ -154,47 +167,55 @@ func (e *env) runCmd(args []string) int {
 			defer brk.Close()
 			opts.Broker = brk.Addr()
 		}
-		m, err := sim.New(f.simName, opts)
-		if err != nil {
+		if _, err := sim.New(f.simName, opts); err != nil {
 			fmt.Fprintln(e.stderr, "atrun:", err)
 			return exitUsage
 		}
 		simCtx, cancelSim := context.WithCancel(context.Background())
 		defer cancelSim()
-		conn := m.Pipe(simCtx)
-		defer conn.Close()
-		rw, portName = conn, "sim:"+f.simName
-	default:
-		portName, err = e.choosePort(&f, prog, params)
-		if err != nil {
+		open = func(string) (io.ReadWriteCloser, error) { return sim.Pipe(simCtx, f.simName, opts) }
+		targets = []station.Target{{Port: "sim:" + f.simName}}
+	} else {
+		if targets, err = e.targets(&f, prog, params); err != nil {
 			fmt.Fprintln(e.stderr, "atrun:", err)
 			return exitUsage
 		}
-		conn, err := openPort(portName, f.serial)
-		if err != nil {
-			fmt.Fprintln(e.stderr, "atrun:", err)
-			return exitTransport
-		}
-		defer conn.Close()
-		rw = conn
+		open = func(port string) (io.ReadWriteCloser, error) { return openPort(port, f.serial) }
+	}
+	if len(targets) > 1 && ((f.record != "" && !strings.Contains(f.record, "{port}")) || (f.transcript != "" && !strings.Contains(f.transcript, "{port}"))) {
+		fmt.Fprintln(e.stderr, "atrun: with several ports, --record and --transcript need {port} in the file name, e.g. --record 'rec-{port}.txt'")
+		return exitUsage
+	}
+	if f.repeat > 1 && ((f.record != "" && !strings.Contains(f.record, "{run}")) || (f.transcript != "" && !strings.Contains(f.transcript, "{run}"))) {
+		fmt.Fprintln(e.stderr, "atrun: with --repeat, --record and --transcript need {run} in the file name, e.g. --record 'rec-{port}-{run}.txt'")
+		return exitUsage
 	}
 
-	opts := runtime.Options{Params: params, TimeoutScale: f.timeoutScale}
-	if f.transcript != "" {
-		tf, err := os.OpenFile(f.transcript, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
+	cfg := &station.Config{
+		Program:    prog,
+		Params:     params,
+		Options:    runtime.Options{TimeoutScale: f.timeoutScale},
+		Repeat:     f.repeat,
+		Open:       open,
+		Record:     f.record,
+		Transcript: f.transcript,
+	}
+	if f.report != "" {
+		if cfg.Report, err = report.OpenJSONL(f.report); err != nil {
 			fmt.Fprintln(e.stderr, "atrun:", err)
 			return exitUsage
 		}
-		defer tf.Close()
-		opts.Transcript = tf // unbuffered: every record reaches the file as it happens
+		defer cfg.Report.Close()
 	}
-	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: portName}
-	opts.OnEvent = log.event
 	if brk != nil && !f.jsonOut && !f.quiet {
 		fmt.Fprintf(e.stdout, "embedded broker on %s\n", brk.Addr())
 	}
-	res := prog.Run(ctx, rw, opts)
+	var recs []report.Record
+	if len(targets) == 1 && f.repeat <= 1 {
+		recs = e.runSingle(ctx, cfg, targets[0], &f)
+	} else {
+		recs = e.runMany(ctx, cfg, targets, &f)
+	}
 	if brk != nil && !f.jsonOut {
 		msgs := brk.Received()
 		fmt.Fprintf(e.stdout, "broker received %d message(s)\n", len(msgs))
@@ -202,7 +223,26 @@ func (e *env) runCmd(args []string) int {
 			fmt.Fprintf(e.stdout, "  %s\n", m)
 		}
 	}
-	return e.finish(prog, res, log, portName)
+	if f.junit != "" {
+		if err := writeJUnit(f.junit, prog.File.Path, recs); err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return exitUsage
+		}
+	}
+	return recordsExit(recs)
+}
+
+// runSingle runs on one port with the step log.
+func (e *env) runSingle(ctx context.Context, cfg *station.Config, t station.Target, f *runFlags) []report.Record {
+	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: t.Port}
+	cfg.OnEvent = func(_ station.Target, _ int, ev runtime.Event) { log.event(ev) }
+	cfg.OnDone = func(rec report.Record, res *runtime.Result, err error) {
+		e.finish(cfg.Program, res, log, t.Port)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun: report:", err)
+		}
+	}
+	return cfg.RunAll(ctx, []station.Target{t})
 }
 
 // params merges --var-file and -D values (-D wins).
@@ -239,12 +279,6 @@ func (e *env) params(f *runFlags) (map[string]string, error) {
 // choosePort picks the port: --port, $ATRUN_PORT, the script's `param
 // device`, or the only USB serial port present.
 func (e *env) choosePort(f *runFlags, prog *runtime.Program, params map[string]string) (string, error) {
-	if len(f.ports) > 1 {
-		return "", fmt.Errorf("several --port values: one port per run")
-	}
-	if len(f.ports) == 1 {
-		return f.ports[0], nil
-	}
 	if p := e.getenv("ATRUN_PORT"); p != "" {
 		return p, nil
 	}
@@ -423,9 +457,11 @@ func quoteIfNeeded(s string) string {
 	return s
 }
 
-func (l *stepLog) writeJSON(v any) {
+func (l *stepLog) writeJSON(v any) { writeJSONLine(l.w, v) }
+
+func writeJSONLine(w io.Writer, v any) {
 	b, _ := json.Marshal(v)
-	l.w.Write(append(b, '\n'))
+	w.Write(append(b, '\n'))
 }
 
 func jsonEvent(ev runtime.Event, port string) map[string]any {

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/atrun/atrun/report"
+	"github.com/atrun/atrun/runtime"
+	"github.com/atrun/atrun/runtime/replay"
+	"github.com/atrun/atrun/station"
+)
+
+// replayCmd runs a script against a recorded session.
+func (e *env) replayCmd(args []string) int {
+	var f runFlags
+	fs := e.runFlagSet(&f)
+	speed := fs.Float64("speed", 0, "0 answers at once; 1 keeps the recorded timing; 2 twice as fast")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: atrun replay SCRIPT RECORDING [-D name=value ...]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return exitUsage
+	}
+	prog, err := runtime.Load(pos[0], nil)
+	if err != nil {
+		e.printErrors(err)
+		return exitUsage
+	}
+	params, err := e.params(&f)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "atrun:", err)
+		return exitUsage
+	}
+	if _, err := prog.ResolveParams(params); err != nil {
+		e.printErrors(err)
+		return exitUsage
+	}
+	file, err := os.Open(pos[1])
+	if err != nil {
+		fmt.Fprintln(e.stderr, "atrun:", err)
+		return exitUsage
+	}
+	rec, err := replay.Load(file)
+	file.Close()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s:%v\n", pos[1], err)
+		return exitUsage
+	}
+	player := replay.NewPlayer(rec, replay.PlayerOptions{Speed: *speed})
+	defer player.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: "replay:" + pos[1]}
+	res := prog.Run(ctx, player, runtime.Options{Params: params, TimeoutScale: f.timeoutScale, OnEvent: log.event})
+	code := e.finish(prog, res, log, log.port)
+	var div *replay.Divergence
+	if errors.As(res.Err, &div) {
+		return exitFailed // the script no longer matches the recorded session
+	}
+	return code
+}
+
+// stationCmd waits for devices and runs the flow on each as it appears.
+func (e *env) stationCmd(args []string) int {
+	var f runFlags
+	fs := e.runFlagSet(&f)
+	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for new devices")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: atrun station SCRIPT (--match VID:PID | --ports GLOB) [--report FILE.jsonl] [-D name=value ...]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(pos) != 1 || (f.match == "") == (f.portsGlob == "") {
+		fmt.Fprintln(e.stderr, "atrun station: want one script and exactly one of --match or --ports")
+		fs.Usage()
+		return exitUsage
+	}
+	if (f.record != "" && !strings.Contains(f.record, "{port}")) || (f.transcript != "" && !strings.Contains(f.transcript, "{port}")) {
+		fmt.Fprintln(e.stderr, "atrun station: --record and --transcript need {port} in the file name")
+		return exitUsage
+	}
+	prog, err := runtime.Load(pos[0], nil)
+	if err != nil {
+		e.printErrors(err)
+		return exitUsage
+	}
+	params, err := e.params(&f)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "atrun:", err)
+		return exitUsage
+	}
+	if _, err := prog.ResolveParams(params); err != nil {
+		e.printErrors(err)
+		return exitUsage
+	}
+	cfg := &station.Config{
+		Program:    prog,
+		Params:     params,
+		Options:    runtime.Options{TimeoutScale: f.timeoutScale},
+		Repeat:     f.repeat,
+		Open:       func(port string) (io.ReadWriteCloser, error) { return openPort(port, f.serial) },
+		Record:     f.record,
+		Transcript: f.transcript,
+	}
+	if f.report != "" {
+		if cfg.Report, err = report.OpenJSONL(f.report); err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return exitUsage
+		}
+		defer cfg.Report.Close()
+	}
+	list := func() ([]station.Target, error) {
+		if f.portsGlob != "" {
+			return globTargets(f.portsGlob, nil)
+		}
+		return matchTargets(f.match)
+	}
+	board := newBoard(e.stdout, nil, f.jsonOut, f.quiet, false)
+	cfg.OnStart = board.start
+	cfg.OnEvent = board.event
+	cfg.OnDone = func(rec report.Record, _ *runtime.Result, err error) {
+		if err != nil {
+			fmt.Fprintf(e.stderr, "atrun: report for %s: %v\n", rec.Port, err)
+		}
+		if f.jsonOut {
+			board.done(rec)
+			return
+		}
+		// Big enough to read at arm's length.
+		verdict, detail := "PASS", emittedText(rec)
+		if rec.Failure != nil {
+			verdict, detail = "FAIL", rec.Failure.String()
+		}
+		fmt.Fprintf(e.stdout, "\n========  %s  %s  ========\n          %s\n\n", verdict, rec.Port, detail)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !f.jsonOut {
+		what := f.match
+		if what == "" {
+			what = f.portsGlob
+		}
+		fmt.Fprintf(e.stdout, "station: waiting for devices (%s); Ctrl-C ends the shift\n", what)
+	}
+	recs := cfg.Watch(ctx, list, *poll, func(err error) { fmt.Fprintln(e.stderr, "atrun station:", err) })
+	if f.junit != "" {
+		if err := writeJUnit(f.junit, prog.File.Path, recs); err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+		}
+	}
+	pass := 0
+	for _, r := range recs {
+		if r.Status == report.Pass {
+			pass++
+		}
+	}
+	if !f.jsonOut {
+		fmt.Fprintf(e.stdout, "shift totals: %d devices, %d passed, %d failed\n", len(recs), pass, len(recs)-pass)
+	}
+	if pass != len(recs) {
+		return exitFailed
+	}
+	return exitOK
+}
