@@ -73,7 +73,7 @@ type span struct {
 
 type printer struct {
 	src      string
-	toks     []lexer.Token // the file's tokens, with EOF; nil when unknown
+	toks     []lexer.Token // the file's tokens but end of lines, then EOF; nil when unknown
 	comments []Comment
 	ci       int // next comment to place
 	lines    []outLine
@@ -94,7 +94,9 @@ func newPrinter(f *File) *printer {
 			p.toks = nil
 			return p
 		}
-		p.toks = append(p.toks, t)
+		if t.Type != tokEOL { // positions of code are all the printer needs
+			p.toks = append(p.toks, t)
+		}
 		if t.EOF() {
 			break
 		}
