@@ -80,13 +80,11 @@ func (l *ErrorList) add(pos Pos, format string, args ...any) {
 var parser = participle.MustBuild[File](
 	participle.Lexer(lexDef{}),
 	participle.Union[Stmt](
-		// Every statement starts with its own keyword, so the order only
-		// matters for speed: participle tries the members in turn.
-		&Send{}, &Expect{}, &Let{}, &Write{}, &If{}, &Log{}, &Call{}, &Emit{},
-		&Read{}, &RetryBlock{}, &Sleep{}, &Fail{}, &Repeat{}, &On{}, &Param{},
-		&Include{}, &Abort{}, &TimeoutStmt{}, &Flow{}, &Finally{},
+		&Param{}, &TimeoutStmt{}, &Abort{}, &Include{}, &Send{}, &Write{}, &Expect{},
+		&RetryBlock{}, &Read{}, &On{}, &Let{}, &If{}, &Repeat{}, &Flow{}, &Call{},
+		&Sleep{}, &Log{}, &Emit{}, &Fail{}, &Finally{},
 	),
-	participle.UseLookahead(3),
+	participle.UseLookahead(4),
 )
 
 // The participle grammar in the struct tags of ast.go is the
