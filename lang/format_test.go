@@ -145,6 +145,18 @@ var formatCases = []struct {
 		lines("# e", "# mid", `abort "E", "F"  # f`, "# one", "call f(1, 2)"),
 	},
 	{"comment before else stays in the then block", "if a {\n  log 1\n  # then end\n} else {\n  log 2\n}", lines("if a {", "  log 1", "  # then end", "} else {", "  log 2", "}")},
+	{"empty if", "if x {\n}", lines("if x {}")},
+	{
+		"empty then block with a comment",
+		"if x {\n  # nothing yet\n} else {\n}",
+		lines("if x {", "  # nothing yet", "} else {", "}"),
+	},
+	{
+		"comments in expect all",
+		"expect all { # both\n  \"OK\" # final\n  # then\n  /^\\+X$/\n}",
+		lines("expect all {  # both", `  "OK"  # final`, "  # then", `  /^\+X$/`, "}"),
+	},
+	{"comment in an empty block", "finally { # later\n}", lines("finally {  # later", "}")},
 	{"crlf line endings", "log 1\r\n\r\n\r\nlog 2 # c\r\n", lines("log 1", "", "log 2  # c")},
 	{"byte order mark dropped", "\uFEFFlog 1\n", lines("log 1")},
 	{"line continuation joined", "send \"AT\" \\\n  expect \"OK\"", lines(`send "AT" expect "OK"`)},
