@@ -2,9 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/atrun/atrun/report"
 
 	"github.com/atrun/atrun/sim"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -33,16 +40,124 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"simpty": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) != 2 {
-					ts.Fatalf("usage: simpty PROFILE LINK")
+			"simpty":      simpty,
+			"unplug":      unplug,
+			"checkreport": checkReport,
+			"checkjunit":  checkJUnit,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				ts.Defer(cancel)
-				if _, err := sim.ServePTY(ctx, args[0], sim.Options{}, ts.MkAbs(args[1])); err != nil {
-					ts.Fatalf("simpty: %v", err)
-				}
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
 			},
 		},
 	})
+}
+
+// ptys are the virtual modems simpty started, by link, so unplug can
+// pull one out.
+var ptys sync.Map
+
+// simpty PROFILE LINK [reboot-after=N] [time-scale=X] [latency=D]: serve a virtual modem
+// on a pseudo-terminal until the script ends or unplug.
+func simpty(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: simpty PROFILE LINK [reboot-after=N] [latency=D]")
+	}
+	var opts sim.Options
+	for _, kv := range args[2:] {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "reboot-after":
+			n, err := strconv.Atoi(v)
+			ts.Check(err)
+			opts.RebootAfter = n
+		case "time-scale":
+			f, err := strconv.ParseFloat(v, 64)
+			ts.Check(err)
+			opts.TimeScale = f
+		case "latency":
+			d, err := time.ParseDuration(v)
+			ts.Check(err)
+			opts.Latency = d
+		default:
+			ts.Fatalf("simpty: unknown option %q", kv)
+		}
+	}
+	m, err := sim.New(args[0], opts)
+	ts.Check(err)
+	link := ts.MkAbs(args[1])
+	p, err := m.OpenPTY(link)
+	ts.Check(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	go p.Serve(ctx)
+	ptys.Store(link, p)
+	ts.Defer(func() {
+		cancel()
+		p.Close()
+	})
+}
+
+// unplug LINK: the device goes away, as when its USB cable is pulled.
+func unplug(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: unplug LINK")
+	}
+	p, ok := ptys.LoadAndDelete(ts.MkAbs(args[0]))
+	if !ok {
+		ts.Fatalf("unplug: no virtual modem on %s", args[0])
+	}
+	ts.Check(p.(*sim.PTY).Close())
+}
+
+// checkreport FILE RECORDS PASSED: the JSONL report parses line by line
+// and holds that many records, that many passing.
+func checkReport(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: checkreport FILE RECORDS PASSED")
+	}
+	recs, err := report.ReadJSONL(ts.MkAbs(args[0]))
+	ts.Check(err)
+	pass := 0
+	for _, r := range recs {
+		if r.Status == report.Pass {
+			pass++
+		}
+	}
+	if strconv.Itoa(len(recs)) != args[1] || strconv.Itoa(pass) != args[2] {
+		ts.Fatalf("report has %d records, %d passed; want %s, %s", len(recs), pass, args[1], args[2])
+	}
+}
+
+// checkjunit FILE CASES FAILURES: the JUnit file is valid XML with that
+// many test cases and failures.
+func checkJUnit(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: checkjunit FILE CASES FAILURES")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	ts.Check(xml.Unmarshal(b, &doc))
+	cases, failures := 0, 0
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			cases++
+			if c.Failure != nil {
+				failures++
+			}
+		}
+	}
+	if strconv.Itoa(cases) != args[1] || strconv.Itoa(failures) != args[2] {
+		ts.Fatalf("junit has %d cases, %d failures; want %s, %s", cases, failures, args[1], args[2])
+	}
 }
