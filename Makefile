@@ -41,8 +41,10 @@ lint: vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
 
+# golden refreshes golden files and the shipped flows' recorded sessions.
 golden:
 	$(GO) test ./lang ./cmd/atrun -update
+	$(GO) test ./scripts -run TestReplayRecordings -update
 
 clean:
 	rm -rf bin
