@@ -43,7 +43,7 @@ lint: vet
 
 # golden refreshes golden files and the shipped flows' recorded sessions.
 golden:
-	$(GO) test ./lang ./cmd/atrun -update
+	$(GO) test ./lang -update
 	$(GO) test ./scripts -run TestReplayRecordings -update
 
 clean:
