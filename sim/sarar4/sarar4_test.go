@@ -32,7 +32,6 @@ const (
 	hxDisc      = "E000"
 )
 
-
 func startBroker(t *testing.T) *broker.Broker {
 	t.Helper()
 	b, err := broker.Start("127.0.0.1:0")
