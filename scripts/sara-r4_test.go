@@ -46,10 +46,11 @@ func TestSARAR4Publish(t *testing.T) {
 				continue // one large run is enough
 			}
 			t.Run(q.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel() // the runs wait out the manual's 50 ms before each write
 				topic := "sara/" + strings.ReplaceAll(q.name+"/"+c.name, " ", "-")
 				sub := subscribe(t, addr, topic, 2)
 				params := map[string]string{
-					"topic": topic, "message": c.message, "qos": string('0' + c.qos), "retain": boolStr(c.retain),
+					"topic": topic, "client_id": topic, "message": c.message, "qos": string('0' + c.qos), "retain": boolStr(c.retain),
 					"username": "u", "password": "s3cret",
 				}
 				if len(c.message) > 10000 {
@@ -86,11 +87,12 @@ func TestSARAR4Subscribe(t *testing.T) {
 	for _, q := range saraQuirks {
 		for _, qos := range []string{"0", "1", "2"} {
 			t.Run(q.name+"/qos"+qos, func(t *testing.T) {
+				t.Parallel()
 				topic := "sara/cmd/" + strings.ReplaceAll(q.name, " ", "-") + "/" + qos
 				payloads := []string{"on", binaryPayload(), utf8Payload}
 				r := runFlow(t, addr, flowRun{Vendor: "sara-r4", Script: "sara-r4/subscribe.at",
 					Sim:    sim.Options{Quirks: q.quirks},
-					Params: map[string]string{"topic": topic, "qos": qos, "count": "3", "wait": "20s"},
+					Params: map[string]string{"topic": topic, "client_id": topic, "qos": qos, "count": "3", "wait": "20s"},
 					OnLog: func(line string) {
 						if line == "subscribed to "+topic {
 							go func() {
@@ -199,4 +201,20 @@ func publishSize(topic, payload string, qos byte) int {
 			return n
 		}
 	}
+}
+
+// TestSARAR4SubscribeConnectionLost: the broker closes the socket while the
+// flow waits for messages; it fails at once and closes the socket.
+func TestSARAR4SubscribeConnectionLost(t *testing.T) {
+	addr := broker(t)
+	start := time.Now()
+	r := runFlow(t, addr, flowRun{Vendor: "sara-r4", Script: "sara-r4/subscribe.at",
+		Sim:    sim.Options{RemoteCloseAfter: 300 * time.Millisecond},
+		Params: map[string]string{"topic": "sara/lost", "wait": "20s"}})
+	require.Error(t, r.Err)
+	assert.Contains(t, r.Err.Error(), "the broker closed the connection")
+	assert.Less(t, time.Since(start), 10*time.Second, "the close ends the wait")
+	assert.Contains(t, r.Logs, "subscribed to sara/lost", "the close came while waiting for messages")
+	sent := r.sent()
+	assert.Equal(t, "AT+USOCL=0", sent[len(sent)-1], "finally closed the socket")
 }
