@@ -2,6 +2,7 @@ package scripts
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func TestSARAR4Publish(t *testing.T) {
 				sub := subscribe(t, addr, topic, 2)
 				params := map[string]string{
 					"topic": topic, "client_id": topic, "message": c.message, "qos": string('0' + c.qos), "retain": boolStr(c.retain),
-					"username": "u", "password": "s3cret",
+					"username": "u", "password": "s3cret", "apn": "internet.test",
 				}
 				if len(c.message) > 10000 {
 					params["write_pause"] = "1ms" // 100 writes at the manual's 50 ms would take 5 s
@@ -71,6 +72,8 @@ func TestSARAR4Publish(t *testing.T) {
 					assert.Equal(t, []byte(c.message), m.Payload)
 				}
 				sent := r.sent()
+				assert.Equal(t, []string{"AT+CFUN=0", `AT+CGDCONT=1,"IP","internet.test"`, "AT+CEREG=1", "AT+CFUN=1"},
+					sent[slices.Index(sent, "AT+CGDCONT?")+1:][:4], "the APN is set with the radio off")
 				writes := 2 + (publishSize(topic, c.message, c.qos)+1023)/1024 // CONNECT, PUBLISH in 1024-byte writes, DISCONNECT
 				if c.qos == 2 {
 					writes++ // PUBREL
