@@ -174,7 +174,9 @@ func (s *Session) run() (err error) {
 		select {
 		case b := <-in:
 			s.inbuf = append(s.inbuf, b...)
-			s.process()
+			// Work posted before this input (a zero-delay After at
+			// TimeScale 0) runs first, as it would have on a real modem.
+			s.runPosted()
 		case <-s.notify:
 			s.runPosted()
 		case err := <-readErr:
