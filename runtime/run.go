@@ -349,7 +349,7 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		if err := r.settleOwed(ctx); err != nil {
 			return err
 		}
-		if err := r.conn.Write(b); err != nil {
+		if err := r.conn.WriteData(b); err != nil {
 			return r.transport(s.Pos, r.stepText(s), err)
 		}
 		return nil

@@ -103,12 +103,20 @@ type Conn struct {
 	echo    []string // lines expected as echo of the last send, in order
 	partial []byte   // the line being received
 	// counted data in progress: a header matched and remaining bytes follow
-	dataHdr    *DataHeader
-	dataText   string
-	data       []byte
-	dataLeft   int
-	skipLF     bool // a CR ended the last line: a following LF is part of it
-	suffixLeft string
+	dataHdr  *DataHeader
+	dataText string
+	data     []byte
+	dataLeft int
+	skipLF   bool // a CR ended the last line: a following LF is part of it
+	// held is counted data that completed but whose header promised a
+	// suffix (the closing quote of +USORD): it is delivered when the
+	// suffix follows; otherwise the header was not one (u-blox hex mode
+	// prints the same header) and the bytes go back into the line.
+	held       *Event
+	heldSuffix string
+	// echoData is a payload just written that the modem may echo byte for
+	// byte: it is dropped as it arrives, until the first byte that differs.
+	echoData   []byte
 	droppedOld int // events dropped because nobody took them
 }
 
@@ -168,6 +176,24 @@ func (c *Conn) feed(b []byte, now time.Time) {
 	before := len(c.queue)
 	for i := 0; i < len(b); i++ {
 		ch := b[i]
+		if len(c.echoData) > 0 && c.dataLeft == 0 && c.held == nil {
+			if ch == c.echoData[0] {
+				c.echoData = c.echoData[1:]
+				continue
+			}
+			c.echoData = nil // no echo, or no more of it
+		}
+		if c.held != nil {
+			if ch == c.heldSuffix[0] {
+				c.heldSuffix = c.heldSuffix[1:]
+				if c.heldSuffix == "" {
+					c.push(*c.held)
+					c.held = nil
+				}
+				continue
+			}
+			c.unhold()
+		}
 		switch {
 		case ch == '\n' && c.skipLF:
 			c.skipLF = false
@@ -178,18 +204,13 @@ func (c *Conn) feed(b []byte, now time.Time) {
 			c.dataLeft -= n
 			i += n - 1
 			if c.dataLeft == 0 {
-				c.push(Event{Kind: Line, Text: c.dataText, Data: string(c.data), HasData: true, At: now})
-				c.suffixLeft = c.dataHdr.Suffix
+				c.complete(Event{Kind: Line, Text: c.dataText, Data: string(c.data), HasData: true, At: now}, c.dataHdr.Suffix)
 				c.data, c.dataHdr = nil, nil
 			}
-		case c.suffixLeft != "" && ch == c.suffixLeft[0]:
-			c.suffixLeft = c.suffixLeft[1:]
 		case ch == '\r' || ch == '\n':
-			c.suffixLeft = ""
 			c.skipLF = ch == '\r'
 			c.endLine(now)
 		default:
-			c.suffixLeft = ""
 			c.skipLF = false
 			c.partial = append(c.partial, ch)
 			if ch == ':' || ch == ',' || ch == '"' {
@@ -208,11 +229,11 @@ func (c *Conn) feed(b []byte, now time.Time) {
 }
 
 func (c *Conn) endLine(now time.Time) {
-	if len(c.partial) == 0 {
-		return // blank lines are skipped
-	}
 	text := string(c.partial)
 	c.partial = c.partial[:0]
+	if strings.TrimSpace(text) == "" {
+		return // blank lines are skipped (a space left after a prompt, too)
+	}
 	for i := range c.opts.DataHeaders {
 		h := &c.opts.DataHeaders[i]
 		if h.Inline {
@@ -249,6 +270,24 @@ func (c *Conn) inlineHeader(now time.Time) {
 	}
 }
 
+// complete delivers a counted-data event, or holds it until its suffix.
+func (c *Conn) complete(ev Event, suffix string) {
+	if suffix == "" {
+		c.push(ev)
+		return
+	}
+	c.held, c.heldSuffix = &ev, suffix
+}
+
+// unhold puts a held event's header, data and matched suffix back into
+// the line being received.
+func (c *Conn) unhold() {
+	h := c.held
+	c.held = nil
+	c.partial = append(c.partial[:0], h.Text...)
+	c.partial = append(c.partial, h.Data...)
+}
+
 // startData switches to counted mode. A zero count delivers at once.
 func (c *Conn) startData(h *DataHeader, text string, m []string, now time.Time) bool {
 	n, err := strconv.Atoi(m[h.LenGroup])
@@ -256,8 +295,7 @@ func (c *Conn) startData(h *DataHeader, text string, m []string, now time.Time) 
 		return false
 	}
 	if n == 0 {
-		c.push(Event{Kind: Line, Text: text, HasData: true, At: now})
-		c.suffixLeft = h.Suffix
+		c.complete(Event{Kind: Line, Text: text, HasData: true, At: now}, h.Suffix)
 		return true
 	}
 	c.dataHdr, c.dataText, c.dataLeft = h, text, n
@@ -282,14 +320,17 @@ func (c *Conn) checkPrompt(now time.Time) {
 
 // flushPartial delivers an unterminated last line when reading ends.
 func (c *Conn) flushPartial(now time.Time) {
+	if c.held != nil {
+		c.unhold()
+	}
 	if c.dataLeft > 0 {
 		c.push(Event{Kind: Line, Text: c.dataText, Data: string(c.data), HasData: true, Cut: true, At: now})
 		c.dataLeft = 0
 	}
-	if len(c.partial) > 0 {
+	if strings.TrimSpace(string(c.partial)) != "" {
 		c.push(Event{Kind: Line, Text: string(c.partial), Cut: true, At: now})
-		c.partial = c.partial[:0]
 	}
+	c.partial = c.partial[:0]
 }
 
 func (c *Conn) push(ev Event) {
@@ -357,7 +398,18 @@ func (c *Conn) ArmPrompt(p ...string) {
 func (c *Conn) Send(b []byte, echo ...string) error {
 	c.mu.Lock()
 	c.echo = append(c.echo[:0], echo...)
+	c.echoData = nil
 	c.armed = c.armed[:0]
+	c.mu.Unlock()
+	return c.Write(b)
+}
+
+// WriteData writes a payload, such as the bytes typed after a prompt.
+// Modems that echo what is typed send it back byte for byte; that echo is
+// dropped, so a payload holding "OK\r\n" cannot answer the step.
+func (c *Conn) WriteData(b []byte) error {
+	c.mu.Lock()
+	c.echoData = append(c.echoData[:0], b...)
 	c.mu.Unlock()
 	return c.Write(b)
 }
