@@ -33,9 +33,13 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# fuzz runs each fuzz target in turn: the parser, the framer, the MQTT decoder.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./lang -run '^$$' -fuzz FuzzParseFormat -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/at -run '^$$' -fuzz FuzzFramer -fuzztime $(FUZZTIME)
+	$(GO) test ./builtins/mqtt -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./builtins/mqtt -run '^$$' -fuzz FuzzRoundTrip -fuzztime $(FUZZTIME)
 
 lint: vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

@@ -174,6 +174,15 @@ func (c *Conn) signal() {
 // feed frames bytes. Called with mu held, from the reader goroutine.
 func (c *Conn) feed(b []byte, now time.Time) {
 	before := len(c.queue)
+	c.frame(b, now)
+	c.checkPrompt(now)
+	if len(c.queue) != before {
+		c.signal()
+	}
+}
+
+// frame turns bytes into events. Called with mu held.
+func (c *Conn) frame(b []byte, now time.Time) {
 	for i := 0; i < len(b); i++ {
 		ch := b[i]
 		if len(c.echoData) > 0 && c.dataLeft == 0 && c.held == nil {
@@ -192,7 +201,7 @@ func (c *Conn) feed(b []byte, now time.Time) {
 				}
 				continue
 			}
-			c.unhold()
+			c.unhold(now)
 		}
 		switch {
 		case ch == '\n' && c.skipLF:
@@ -221,10 +230,6 @@ func (c *Conn) feed(b []byte, now time.Time) {
 				c.partial = c.partial[:0]
 			}
 		}
-	}
-	c.checkPrompt(now)
-	if len(c.queue) != before {
-		c.signal()
 	}
 }
 
@@ -279,13 +284,12 @@ func (c *Conn) complete(ev Event, suffix string) {
 	c.held, c.heldSuffix = &ev, suffix
 }
 
-// unhold puts a held event's header, data and matched suffix back into
-// the line being received.
-func (c *Conn) unhold() {
+// unhold frames a held event's header and data again as ordinary text.
+func (c *Conn) unhold(now time.Time) {
 	h := c.held
 	c.held = nil
 	c.partial = append(c.partial[:0], h.Text...)
-	c.partial = append(c.partial, h.Data...)
+	c.frame([]byte(h.Data), now)
 }
 
 // startData switches to counted mode. A zero count delivers at once.
@@ -321,7 +325,7 @@ func (c *Conn) checkPrompt(now time.Time) {
 // flushPartial delivers an unterminated last line when reading ends.
 func (c *Conn) flushPartial(now time.Time) {
 	if c.held != nil {
-		c.unhold()
+		c.unhold(now)
 	}
 	if c.dataLeft > 0 {
 		c.push(Event{Kind: Line, Text: c.dataText, Data: string(c.data), HasData: true, Cut: true, At: now})
