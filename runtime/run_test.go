@@ -551,3 +551,37 @@ finally {
 		assert.Equal(t, []string{"AT+SLOW", "AT+CLEAN"}, f.commands())
 	})
 }
+
+func TestRetryBlockAndExpectAll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		f := &fake{answer: func(cmd string) []string {
+			switch cmd {
+			case "AT+OPEN":
+				n++
+				if n < 2 {
+					return []string{"\r\n+CME ERROR: 3\r\n"} // the block is retried
+				}
+				return []string{"\r\nOK\r\n"}
+			case "AT+START":
+				// SIMCom prints the result before or after OK.
+				return []string{"\r\n+CMQTTSTART: 0\r\n\r\nOK\r\n"}
+			}
+			return []string{"\r\nERROR\r\n"}
+		}}
+		out := runFake(t, `
+retry 3 every 5s {
+  send "AT+OPEN" expect "OK"
+}
+send "AT+START"
+expect all {
+  "OK"
+  /^\+CMQTTSTART: (?P<err>\d+)$/
+}
+log "start ${err}"
+`, f, nil)
+		require.NoError(t, out.res.Err)
+		assert.Equal(t, []string{"AT+OPEN", "AT+OPEN", "AT+START"}, f.commands())
+		assert.Equal(t, []string{"start 0"}, out.logs())
+	})
+}

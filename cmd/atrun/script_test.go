@@ -44,6 +44,41 @@ func TestScripts(t *testing.T) {
 			"unplug":      unplug,
 			"checkreport": checkReport,
 			"checkjunit":  checkJUnit,
+			"reportparses": func(ts *testscript.TestScript, neg bool, args []string) {
+				path := ts.MkAbs(args[0])
+				j, err := report.OpenJSONL(path) // repairs a write cut by a kill
+				ts.Check(err)
+				ts.Check(j.Close())
+				recs, err := report.ReadJSONL(path)
+				ts.Check(err)
+				if len(recs) == 0 {
+					ts.Fatalf("no records in %s", args[0])
+				}
+				for i, r := range recs {
+					if r.Status != report.Pass || len(r.Emitted) != 1 {
+						ts.Fatalf("record %d is not whole: %+v", i+1, r)
+					}
+				}
+			},
+			"simtcp": func(ts *testscript.TestScript, neg bool, args []string) {
+				// simtcp PROFILE: a virtual modem on a TCP port, in $SIMADDR.
+				ctx, cancel := context.WithCancel(context.Background())
+				ts.Defer(cancel)
+				addr, err := sim.ListenTCP(ctx, args[0], sim.Options{}, "127.0.0.1:0")
+				ts.Check(err)
+				ts.Setenv("SIMADDR", addr.String())
+			},
+			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+				// waitfor FILE: until a background command has created it.
+				deadline := time.Now().Add(10 * time.Second)
+				for time.Now().Before(deadline) {
+					if _, err := os.Lstat(ts.MkAbs(args[0])); err == nil {
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				ts.Fatalf("waitfor %s: timed out", args[0])
+			},
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: sleep DURATION")
