@@ -230,7 +230,7 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 		r.conn.ArmPrompt(prompts...)
 	}
 	all := len(body.All) > 0
-	r.waiter = func(ev *pev) bool {
+	claims := func(ev *pev) bool {
 		for _, m := range ms {
 			if _, ok := m.matches(ev); ok && !m.done {
 				return true
@@ -238,12 +238,8 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 		}
 		return false
 	}
-	defer func() { r.waiter = nil }()
-
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	var result *match
-	for {
+	err = r.wait(ctx, pos, desc, timeout, claims, func() (bool, error) {
 		for _, ev := range r.pending {
 			if ev.consumed || ev.Seq <= r.cursor {
 				continue
@@ -263,14 +259,15 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 				if ev.Kind == at.Line && !ev.HasData && at.IsErrorFinal(ev.Text) {
 					ev.consumed = true
 					r.final, r.inflight = true, false
-					return nil, r.deviceError(pos, desc, ev.Text)
+					return true, r.deviceError(pos, desc, ev.Text)
 				}
 				continue
 			}
 			ev.consumed = true
 			m := r.take(pos, desc, ev, hit, sub, timeout)
 			if !all {
-				return m, nil
+				result = m
+				return true, nil
 			}
 			hit.done = true
 			if result == nil {
@@ -280,26 +277,57 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 				result.text += "; " + m.text
 			}
 			if allDone(ms) {
-				return result, nil
+				return true, nil
 			}
+		}
+		return false, nil
+	})
+	if err == errWaitTimeout {
+		return nil, r.timedOut(pos, desc, timeout, "timed out", r.waitingFor(ms, all))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// errWaitTimeout is wait's timeout, worded by its caller.
+var errWaitTimeout = errors.New("wait timed out")
+
+// wait runs scan over the pending events, and again each time new events
+// arrive (once dispatched: the waiting step's claims first, then handlers
+// and aborts), until scan says it is done or fails, or timeout passes.
+func (r *run) wait(ctx context.Context, pos lang.Pos, desc string, timeout time.Duration, claims func(*pev) bool, scan func() (bool, error)) error {
+	r.waiter = claims
+	defer func() { r.waiter = nil }()
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		if done, err := scan(); done || err != nil {
+			return err
 		}
 		r.compact()
 		evs, err := r.conn.Recv(wctx)
 		if err != nil {
 			switch {
 			case ctx.Err() != nil:
-				return nil, r.canceled(pos, desc, ctx.Err())
+				return r.canceled(pos, desc, ctx.Err())
 			case wctx.Err() != nil:
-				return nil, &Error{Pos: pos, Step: desc, Kind: KindTimeout, Timeout: timeout, Err: ErrTimeout,
-					Msg: fmt.Sprintf("timed out after %s%s", roundDuration(timeout), r.waitingFor(ms, all)), Last: r.last()}
+				return errWaitTimeout
 			default:
-				return nil, r.transport(pos, desc, err)
+				return r.transport(pos, desc, err)
 			}
 		}
 		if err := r.dispatch(evs); err != nil {
-			return nil, err
+			return err
 		}
 	}
+}
+
+// timedOut words a step's timeout: "<what> after 75s<more>".
+func (r *run) timedOut(pos lang.Pos, desc string, timeout time.Duration, what, more string) error {
+	return &Error{Pos: pos, Step: desc, Kind: KindTimeout, Timeout: timeout, Err: ErrTimeout,
+		Msg: fmt.Sprintf("%s after %s%s", what, roundDuration(timeout), more), Last: r.last()}
 }
 
 func (r *run) waitingFor(ms []*matcher, all bool) string {
@@ -374,38 +402,25 @@ func (r *run) settleOwed(ctx context.Context) error {
 		return nil
 	}
 	r.owed = nil
-	wctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	r.waiter = func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
-	defer func() { r.waiter = nil }()
-	for {
+	isFinal := func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
+	err := r.wait(ctx, o.pos, o.step, o.timeout, isFinal, func() (bool, error) {
 		for _, ev := range r.pending {
-			if ev.consumed || ev.Seq <= r.cursor || !r.waiter(ev) {
+			if ev.consumed || ev.Seq <= r.cursor || !isFinal(ev) {
 				continue
 			}
 			ev.consumed = true
 			r.final, r.inflight = true, false
 			if at.IsErrorFinal(ev.Text) {
-				return r.deviceError(o.pos, o.step, ev.Text)
+				return true, r.deviceError(o.pos, o.step, ev.Text)
 			}
-			return nil
+			return true, nil
 		}
-		evs, err := r.conn.Recv(wctx)
-		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return r.canceled(o.pos, o.step, ctx.Err())
-			case wctx.Err() != nil:
-				return &Error{Pos: o.pos, Step: o.step, Kind: KindTimeout, Timeout: o.timeout, Err: ErrTimeout,
-					Msg: fmt.Sprintf("no final result code (OK) after %s", roundDuration(o.timeout)), Last: r.last()}
-			default:
-				return r.transport(o.pos, o.step, err)
-			}
-		}
-		if err := r.dispatch(evs); err != nil {
-			return err
-		}
+		return false, nil
+	})
+	if err == errWaitTimeout {
+		return r.timedOut(o.pos, o.step, o.timeout, "no final result code (OK)", "")
 	}
+	return err
 }
 
 func (r *run) deviceError(pos lang.Pos, desc, line string) error {
@@ -558,32 +573,22 @@ func (r *run) read(ctx context.Context, s *lang.Read) error {
 }
 
 func (r *run) nextData(ctx context.Context, pos lang.Pos, desc string, timeout time.Duration) (*pev, error) {
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	r.waiter = func(ev *pev) bool { return ev.HasData }
-	defer func() { r.waiter = nil }()
-	for {
+	hasData := func(ev *pev) bool { return ev.HasData }
+	var got *pev
+	err := r.wait(ctx, pos, desc, timeout, hasData, func() (bool, error) {
 		for _, ev := range r.pending {
 			if !ev.consumed && ev.Seq > r.cursor && ev.HasData {
 				ev.consumed = true
-				return ev, nil
+				got = ev
+				return true, nil
 			}
 		}
-		evs, err := r.conn.Recv(wctx)
-		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return nil, r.canceled(pos, desc, ctx.Err())
-			case wctx.Err() != nil:
-				return nil, &Error{Pos: pos, Step: desc, Kind: KindTimeout, Timeout: timeout, Err: ErrTimeout, Msg: fmt.Sprintf("no counted data after %s", roundDuration(timeout)), Last: r.last()}
-			default:
-				return nil, r.transport(pos, desc, err)
-			}
-		}
-		if err := r.dispatch(evs); err != nil {
-			return nil, err
-		}
+		return false, nil
+	})
+	if err == errWaitTimeout {
+		return nil, r.timedOut(pos, desc, timeout, "no counted data", "")
 	}
+	return got, err
 }
 
 func roundDuration(d time.Duration) time.Duration {
@@ -715,24 +720,15 @@ func (r *run) drainInflight(ctx context.Context) {
 		return
 	}
 	r.owed = nil
-	wctx, cancel := context.WithTimeout(ctx, min(r.timeout, r.scale(5*time.Second)))
-	defer cancel()
-	r.waiter = func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
-	defer func() { r.waiter = nil }()
-	for {
+	isFinal := func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
+	r.wait(ctx, lang.Pos{}, "", min(r.timeout, r.scale(5*time.Second)), isFinal, func() (bool, error) {
 		for _, ev := range r.pending {
-			if !ev.consumed && ev.Seq > r.cursor && r.waiter(ev) {
+			if !ev.consumed && ev.Seq > r.cursor && isFinal(ev) {
 				ev.consumed = true
 				r.inflight = false
-				return
+				return true, nil
 			}
 		}
-		evs, err := r.conn.Recv(wctx)
-		if err != nil {
-			return
-		}
-		if r.dispatch(evs) != nil {
-			return
-		}
-	}
+		return false, nil
+	})
 }
