@@ -705,7 +705,7 @@ var spaces = regexp.MustCompile(`\s+`)
 // trimmed.
 func stmtLine(p *Program, s lang.Stmt) string {
 	pos := lang.StmtPos(s)
-	src := p.source(pos.Filename)
+	src := p.Source(pos.Filename)
 	if pos.Offset >= len(src) {
 		return ""
 	}
@@ -749,7 +749,9 @@ func stripComment(line string) string {
 	return line
 }
 
-func (p *Program) source(filename string) string {
+// Source returns the text of the script or included file named filename,
+// as it was loaded.
+func (p *Program) Source(filename string) string {
 	var find func(f *lang.File) string
 	find = func(f *lang.File) string {
 		if f.Path == filename {

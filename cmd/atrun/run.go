@@ -111,42 +111,61 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func (e *env) runCmd(args []string) int {
-	var f runFlags
-	fs := e.runFlagSet(&f)
+// prepared is a command line of run, replay or station, parsed: the
+// positional arguments, the script loaded and checked, the params
+// resolved.
+type prepared struct {
+	pos    []string
+	prog   *runtime.Program
+	params map[string]string
+}
+
+// prepare parses args (flags may follow positionals), wants npos
+// positional arguments, the first being the script, and loads it. A
+// non-negative code means stop with that exit code.
+func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, usage string) (p prepared, code int) {
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: atrun run SCRIPT [flags]")
+		fmt.Fprintln(e.stderr, "usage: "+usage)
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+			return p, exitOK
 		}
-		return exitUsage
+		return p, exitUsage
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "atrun run: want exactly one script")
+	if len(pos) != npos {
 		fs.Usage()
-		return exitUsage
+		return p, exitUsage
 	}
-	script := pos[0]
-	prog, err := runtime.Load(script, nil)
+	prog, err := runtime.Load(pos[0], nil)
 	if err != nil {
 		e.printErrors(err)
-		return exitUsage
+		return p, exitUsage
 	}
-	params, err := e.params(&f)
+	params, err := e.params(f)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "atrun:", err)
-		return exitUsage
+		return p, exitUsage
 	}
 	if _, err := prog.ResolveParams(params); err != nil {
 		e.printErrors(err)
-		return exitUsage
+		return p, exitUsage
 	}
+	return prepared{pos: pos, prog: prog, params: params}, -1
+}
+
+func (e *env) runCmd(args []string) int {
+	var f runFlags
+	p, code := e.prepare(e.runFlagSet(&f), &f, args, 1, "atrun run SCRIPT [flags]")
+	if code >= 0 {
+		return code
+	}
+	prog, params := p.prog, p.params
+	var err error
 	if f.dryRun {
-		return e.dryRun(prog, params, f.timeoutScale)
+		return e.dryRun(prog, params)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -349,7 +368,7 @@ func (e *env) finish(prog *runtime.Program, res *runtime.Result, log *stepLog, p
 	fmt.Fprintf(e.stderr, "FAIL %s\n", res.Err)
 	var re *runtime.Error
 	if errors.As(res.Err, &re) {
-		if src := sourceOf(prog, re.Pos.Filename); src != "" {
+		if src := prog.Source(re.Pos.Filename); src != "" {
 			fmt.Fprint(e.stderr, caret(src, re.Pos))
 		}
 		if len(re.Last) > 0 {
@@ -360,14 +379,6 @@ func (e *env) finish(prog *runtime.Program, res *runtime.Result, log *stepLog, p
 		}
 	}
 	return code
-}
-
-func sourceOf(prog *runtime.Program, filename string) string {
-	b, err := os.ReadFile(filename)
-	if err != nil {
-		return ""
-	}
-	return string(b)
 }
 
 func exitCode(err error) int {

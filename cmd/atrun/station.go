@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,35 +22,11 @@ func (e *env) replayCmd(args []string) int {
 	var f runFlags
 	fs := e.runFlagSet(&f)
 	speed := fs.Float64("speed", 0, "0 answers at once; 1 keeps the recorded timing; 2 twice as fast")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: atrun replay SCRIPT RECORDING [-D name=value ...]")
-		fs.PrintDefaults()
+	p, code := e.prepare(fs, &f, args, 2, "atrun replay SCRIPT RECORDING [-D name=value ...]")
+	if code >= 0 {
+		return code
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	prog, err := runtime.Load(pos[0], nil)
-	if err != nil {
-		e.printErrors(err)
-		return exitUsage
-	}
-	params, err := e.params(&f)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "atrun:", err)
-		return exitUsage
-	}
-	if _, err := prog.ResolveParams(params); err != nil {
-		e.printErrors(err)
-		return exitUsage
-	}
+	pos, prog, params := p.pos, p.prog, p.params
 	file, err := os.Open(pos[1])
 	if err != nil {
 		fmt.Fprintln(e.stderr, "atrun:", err)
@@ -69,7 +44,7 @@ func (e *env) replayCmd(args []string) int {
 	defer stop()
 	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: "replay:" + pos[1]}
 	res := prog.Run(ctx, player, runtime.Options{Params: params, TimeoutScale: f.timeoutScale, OnEvent: log.event})
-	code := e.finish(prog, res, log, log.port)
+	code = e.finish(prog, res, log, log.port)
 	var div *replay.Divergence
 	if errors.As(res.Err, &div) {
 		return exitFailed // the script no longer matches the recorded session
@@ -82,40 +57,20 @@ func (e *env) stationCmd(args []string) int {
 	var f runFlags
 	fs := e.runFlagSet(&f)
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for new devices")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: atrun station SCRIPT (--match VID:PID | --ports GLOB) [--report FILE.jsonl] [-D name=value ...]")
-		fs.PrintDefaults()
+	p, code := e.prepare(fs, &f, args, 1, "atrun station SCRIPT (--match VID:PID | --ports GLOB) [--report FILE.jsonl] [-D name=value ...]")
+	if code >= 0 {
+		return code
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if len(pos) != 1 || (f.match == "") == (f.portsGlob == "") {
-		fmt.Fprintln(e.stderr, "atrun station: want one script and exactly one of --match or --ports")
-		fs.Usage()
+	if (f.match == "") == (f.portsGlob == "") {
+		fmt.Fprintln(e.stderr, "atrun station: want exactly one of --match or --ports")
 		return exitUsage
 	}
 	if (f.record != "" && !strings.Contains(f.record, "{port}")) || (f.transcript != "" && !strings.Contains(f.transcript, "{port}")) {
 		fmt.Fprintln(e.stderr, "atrun station: --record and --transcript need {port} in the file name")
 		return exitUsage
 	}
-	prog, err := runtime.Load(pos[0], nil)
-	if err != nil {
-		e.printErrors(err)
-		return exitUsage
-	}
-	params, err := e.params(&f)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "atrun:", err)
-		return exitUsage
-	}
-	if _, err := prog.ResolveParams(params); err != nil {
-		e.printErrors(err)
-		return exitUsage
-	}
+	prog, params := p.prog, p.params
+	var err error
 	cfg := &station.Config{
 		Program:    prog,
 		Params:     params,

@@ -9,8 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sort"
 	"syscall"
-	"time"
 	"unicode/utf8"
 
 	"github.com/atrun/atrun/builtins"
@@ -60,7 +60,7 @@ func formatValue(v any) string {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sortStrings(keys)
+		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			s := formatValue(x[k])
@@ -72,14 +72,6 @@ func formatValue(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprint(v)
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func (e *env) help(args []string) int {
@@ -203,7 +195,7 @@ func (e *env) sim(args []string) int {
 
 // dryRun prints what the script would send, without a port, stopping at
 // the first step that depends on the modem's answer.
-func (e *env) dryRun(prog *runtime.Program, params map[string]string, scale float64) int {
+func (e *env) dryRun(prog *runtime.Program, params map[string]string) int {
 	lines, stop, err := prog.DryRun(params)
 	for _, l := range lines {
 		fmt.Fprintln(e.stdout, l)
@@ -220,6 +212,5 @@ func (e *env) dryRun(prog *runtime.Program, params map[string]string, scale floa
 		e.printErrors(err)
 		return exitUsage
 	}
-	_ = time.Second
 	return exitOK
 }
