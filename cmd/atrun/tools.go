@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"sort"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 
