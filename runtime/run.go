@@ -714,7 +714,12 @@ func stmtLine(p *Program, s lang.Stmt) string {
 		line = line[:i]
 	}
 	line = strings.TrimSpace(stripComment(line))
-	line = strings.TrimSuffix(line, "{")
+	if strings.HasSuffix(line, "{") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "{"))
+		if strings.HasSuffix(line, "expect") || strings.HasSuffix(line, "expect all") {
+			line += " {...}" // alternatives follow on the next lines
+		}
+	}
 	return spaces.ReplaceAllString(strings.TrimSpace(line), " ")
 }
 

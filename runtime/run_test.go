@@ -365,7 +365,7 @@ finally {
 `, f, nil)
 		require.Error(t, out.res.Err)
 		assert.Equal(t, KindFail, KindOf(out.res.Err))
-		assert.Equal(t, "main.at:7:21: expect: TCP connect to h failed", out.res.Err.Error())
+		assert.Equal(t, "main.at:7:21: expect {...}: TCP connect to h failed", out.res.Err.Error())
 		assert.Equal(t, []string{"AT", "AT", "AT", "AT+CONN", "AT+CLOSE"}, f.commands())
 		assert.Empty(t, out.logs())
 	})

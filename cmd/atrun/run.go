@@ -45,6 +45,7 @@ type runFlags struct {
 	varFile      string
 	transcript   string
 	timeoutScale float64
+	lineEnding   string
 	serial       serialport.Config
 	simName      string
 	brokerAddr   string
@@ -74,6 +75,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.varFile, "var-file", "", "read params from a file of name=value lines")
 	fs.StringVar(&f.transcript, "transcript", "", "write every byte sent and received, timestamped, secrets redacted, to `FILE`; {port} and {run} expand")
 	fs.Float64Var(&f.timeoutScale, "timeout-scale", 1, "multiply every timeout, retry interval and sleep")
+	fs.StringVar(&f.lineEnding, "line-ending", "cr", "what send appends: cr, crlf or lf")
 	fs.IntVar(&f.serial.Baud, "baud", 115200, "baud rate")
 	fs.IntVar(&f.serial.DataBits, "databits", 8, "data bits (5-8)")
 	fs.StringVar(&f.serial.Parity, "parity", "none", "parity: none, odd, even, mark, space")
@@ -92,6 +94,17 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.record, "record", "", "record the session (every byte each way, with timing) to `FILE` for atrun replay; {port} and {run} expand")
 	fs.IntVar(&f.repeat, "repeat", 1, "run the flow N times per port (burn-in) and report pass rate and step timings")
 	return fs
+}
+
+// eol is the --line-ending value as bytes.
+func (f *runFlags) eol() string {
+	switch strings.ToLower(f.lineEnding) {
+	case "crlf":
+		return "\r\n"
+	case "lf":
+		return "\n"
+	}
+	return "\r"
 }
 
 // parseInterleaved parses flags that may follow positional arguments, as
@@ -151,6 +164,12 @@ func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, us
 	}
 	if _, err := prog.ResolveParams(params); err != nil {
 		e.printErrors(err)
+		return p, exitUsage
+	}
+	switch strings.ToLower(f.lineEnding) {
+	case "cr", "crlf", "lf":
+	default:
+		fmt.Fprintf(e.stderr, "atrun: --line-ending %q: want cr, crlf or lf\n", f.lineEnding)
 		return p, exitUsage
 	}
 	return prepared{pos: pos, prog: prog, params: params}, -1
@@ -213,7 +232,7 @@ func (e *env) runCmd(args []string) int {
 	cfg := &station.Config{
 		Program:    prog,
 		Params:     params,
-		Options:    runtime.Options{TimeoutScale: f.timeoutScale},
+		Options:    runtime.Options{TimeoutScale: f.timeoutScale, LineEnding: f.eol()},
 		Repeat:     f.repeat,
 		Open:       open,
 		Record:     f.record,

@@ -43,7 +43,7 @@ func (e *env) replayCmd(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: "replay:" + pos[1]}
-	res := prog.Run(ctx, player, runtime.Options{Params: params, TimeoutScale: f.timeoutScale, OnEvent: log.event})
+	res := prog.Run(ctx, player, runtime.Options{Params: params, TimeoutScale: f.timeoutScale, LineEnding: f.eol(), OnEvent: log.event})
 	code = e.finish(prog, res, log, log.port)
 	var div *replay.Divergence
 	if errors.As(res.Err, &div) {
@@ -74,7 +74,7 @@ func (e *env) stationCmd(args []string) int {
 	cfg := &station.Config{
 		Program:    prog,
 		Params:     params,
-		Options:    runtime.Options{TimeoutScale: f.timeoutScale},
+		Options:    runtime.Options{TimeoutScale: f.timeoutScale, LineEnding: f.eol()},
 		Repeat:     f.repeat,
 		Open:       func(port string) (io.ReadWriteCloser, error) { return openPort(port, f.serial) },
 		Record:     f.record,
