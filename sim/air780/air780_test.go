@@ -12,6 +12,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/atrun/atrun/internal/simtesting"
 	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/sim"
 	"github.com/atrun/atrun/sim/air780"
@@ -31,43 +32,10 @@ func modem(t *testing.T, opts sim.Options) *simtest.Host {
 	return h
 }
 
-func pahoClient(t *testing.T, addr, id string) paho.Client {
-	t.Helper()
-	o := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(id).
-		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
-	c := paho.NewClient(o)
-	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("paho connect to %s: %v", addr, tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(0) })
-	return c
-}
-
-func subscribe(t *testing.T, c paho.Client, filter string, qos byte) <-chan paho.Message {
-	t.Helper()
-	ch := make(chan paho.Message, 16)
-	tok := c.Subscribe(filter, qos, func(_ paho.Client, m paho.Message) { ch <- m })
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("paho subscribe %q: %v", filter, tok.Error())
-	}
-	return ch
-}
-
 func publish(t *testing.T, c paho.Client, topic string, qos byte, retain bool, payload []byte) {
 	t.Helper()
 	if tok := c.Publish(topic, qos, retain, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("paho publish %q: %v", topic, tok.Error())
-	}
-}
-
-func next(t *testing.T, ch <-chan paho.Message) paho.Message {
-	t.Helper()
-	select {
-	case m := <-ch:
-		return m
-	case <-time.After(5 * time.Second):
-		t.Fatal("no message within 5s")
-		return nil
 	}
 }
 
@@ -86,8 +54,8 @@ func connect(t *testing.T, h *simtest.Host, id string) {
 // cached receive.
 func TestGuideTranscript(t *testing.T) {
 	b := testbroker.Start(t)
-	peer := pahoClient(t, b, "peer")
-	pub := subscribe(t, peer, "mqtt/pub_topic", 2)
+	peer := simtesting.Client(t, b, "peer")
+	pub := simtesting.SubscribeOn(t, peer, "mqtt/pub_topic", 2)
 	h := simtest.Start(t, "air780", sim.Options{Broker: b})
 	echo := func(cmd, want string) simtest.Step { return simtest.Step{Send: cmd, Want: cmd + "\r" + want} }
 	h.Run(t, []simtest.Step{
@@ -103,7 +71,7 @@ func TestGuideTranscript(t *testing.T) {
 		if qos > 0 {
 			h.Run(t, []simtest.Step{echo(fmt.Sprintf(`AT+MPUB="mqtt/pub_topic",%d,0,"publish %d payload"`, qos, qos), ok+want)})
 		}
-		m := next(t, pub)
+		m := simtesting.Next(t, pub)
 		if m.Topic() != "mqtt/pub_topic" || string(m.Payload()) != fmt.Sprintf("publish %d payload", qos) || int(m.Qos()) != qos {
 			t.Fatalf("broker carried %s %q qos %d", m.Topic(), m.Payload(), m.Qos())
 		}
@@ -130,7 +98,7 @@ func TestGuideTranscript(t *testing.T) {
 // printing oldest first with quoted topics (the guide's spelling).
 func TestSeedCache(t *testing.T) {
 	b := testbroker.Start(t)
-	peer := pahoClient(t, b, "peer")
+	peer := simtesting.Client(t, b, "peer")
 	h := modem(t, sim.Options{Broker: b, Quirks: map[string]string{air780.QuirkMsgGetTopic: "quoted"}})
 	connect(t, h, "cache")
 	h.Run(t, []simtest.Step{
@@ -187,14 +155,14 @@ func TestPublishCarried(t *testing.T) {
 	}
 	marker := []byte("retained marker")
 	b := testbroker.Start(t)
-	peer := pahoClient(t, b, "peer")
+	peer := simtesting.Client(t, b, "peer")
 	h := modem(t, sim.Options{Broker: b})
 	connect(t, h, "pub")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			publish(t, peer, tc.topic, 1, true, marker)
-			ch := subscribe(t, peer, tc.topic, 2)
-			if m := next(t, ch); !bytes.Equal(m.Payload(), marker) {
+			ch := simtesting.SubscribeOn(t, peer, tc.topic, 2)
+			if m := simtesting.Next(t, ch); !bytes.Equal(m.Payload(), marker) {
 				t.Fatalf("got %q before publishing, want the marker", m.Payload())
 			}
 			if tc.setup != "" {
@@ -205,11 +173,11 @@ func TestPublishCarried(t *testing.T) {
 			} else {
 				h.Run(t, []simtest.Step{{Send: tc.cmd, Want: ok + tc.results}})
 			}
-			m := next(t, ch)
+			m := simtesting.Next(t, ch)
 			if m.Topic() != tc.topic || !bytes.Equal(m.Payload(), tc.want) || m.Qos() != tc.qos {
 				t.Fatalf("carried %s %q qos %d, want %s %q qos %d", m.Topic(), m.Payload(), m.Qos(), tc.topic, tc.want, tc.qos)
 			}
-			late := next(t, subscribe(t, pahoClient(t, b, "late"), tc.topic, 2))
+			late := simtesting.Next(t, simtesting.SubscribeOn(t, simtesting.Client(t, b, "late"), tc.topic, 2))
 			want := marker
 			if tc.retain {
 				want = tc.want
@@ -295,9 +263,9 @@ func TestPDPDeactivation(t *testing.T) {
 // verification with a CA uploaded by FSCREATE/FSWRITE, mutual TLS) against
 // mosquitto, plus a wrong CA.
 func TestTLSModes(t *testing.T) {
-	p := newPKI(t)
-	oneWay, mutual := tlsBroker(t, p)
-	other := newPKI(t)
+	p := simtesting.NewPKI(t)
+	oneWay, mutual := simtesting.TLSBrokers(t, p)
+	other := simtesting.NewPKI(t)
 	upload := func(name string, b []byte) []simtest.Step {
 		return []simtest.Step{
 			{Send: fmt.Sprintf("AT+FSCREATE=%q", name), Want: ok},
@@ -313,15 +281,15 @@ func TestTLSModes(t *testing.T) {
 		want  string
 	}{
 		{"no verification", oneWay, nil, "CONNECT OK"},
-		{"server verification", oneWay, append(upload("ca.crt", p.ca),
+		{"server verification", oneWay, append(upload("ca.crt", p.CA),
 			simtest.Step{Send: `AT+SSLCFG="cacert",88,"ca.crt"`, Want: ok},
 			simtest.Step{Send: `AT+SSLCFG="seclevel",88,1`, Want: ok}), "CONNECT OK"},
-		{"mutual", mutual, append(append(append(upload("ca.crt", p.ca), upload("client.crt", p.clientCert)...), upload("client.key", p.clientKey)...),
+		{"mutual", mutual, append(append(append(upload("ca.crt", p.CA), upload("client.crt", p.ClientCert)...), upload("client.key", p.ClientKey)...),
 			simtest.Step{Send: `AT+SSLCFG="cacert",88,"ca.crt"`, Want: ok},
 			simtest.Step{Send: `AT+SSLCFG="clientcert",88,"client.crt"`, Want: ok},
 			simtest.Step{Send: `AT+SSLCFG="clientkey",88,"client.key"`, Want: ok},
 			simtest.Step{Send: `AT+SSLCFG="seclevel",88,2`, Want: ok}), "CONNECT OK"},
-		{"wrong CA", oneWay, append(upload("ca.crt", other.ca),
+		{"wrong CA", oneWay, append(upload("ca.crt", other.CA),
 			simtest.Step{Send: `AT+SSLCFG="cacert",88,"ca.crt"`, Want: ok},
 			simtest.Step{Send: `AT+SSLCFG="seclevel",88,1`, Want: ok}), "STATE: TCP CLOSED\r\n\r\nCONNECT FAIL"},
 		{"CA file missing", oneWay, []simtest.Step{
@@ -339,14 +307,14 @@ func TestTLSModes(t *testing.T) {
 			if tc.want != "CONNECT OK" {
 				return
 			}
-			ch := subscribe(t, tlsClient(t, tc.addr, p), "tls/t", 1)
+			ch := simtesting.SubscribeOn(t, tlsClient(t, tc.addr, p), "tls/t", 1)
 			h.Run(t, []simtest.Step{
 				{Send: "AT+MCONNECT=1,60", Want: ok + line("CONNACK OK")},
 				{Send: `AT+MPUB="tls/t",1,0,"secure"`, Want: ok + line("PUBACK")},
 				{Send: "AT+MDISCONNECT", Want: ok},
 				{Send: "AT+MIPCLOSE", Want: ok},
 			})
-			if m := next(t, ch); string(m.Payload()) != "secure" {
+			if m := simtesting.Next(t, ch); string(m.Payload()) != "secure" {
 				t.Fatalf("broker carried %q over TLS, want \"secure\"", m.Payload())
 			}
 		})
@@ -355,11 +323,11 @@ func TestTLSModes(t *testing.T) {
 
 // tlsClient is an independent MQTT client over TLS with the test PKI's
 // client certificate.
-func tlsClient(t *testing.T, addr string, p pki) paho.Client {
+func tlsClient(t *testing.T, addr string, p simtesting.PKI) paho.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(p.ca)
-	pair, err := tls.X509KeyPair(p.clientCert, p.clientKey)
+	pool.AppendCertsFromPEM(p.CA)
+	pair, err := tls.X509KeyPair(p.ClientCert, p.ClientKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,8 +345,8 @@ func tlsClient(t *testing.T, addr string, p pki) paho.Client {
 // TestAliyunTranscript replays vendors.md 8.2 (c): a client id with
 // commas and bars inside quotes, SSLMIPSTART without verification.
 func TestAliyunTranscript(t *testing.T) {
-	p := newPKI(t)
-	oneWay, _ := tlsBroker(t, p)
+	p := simtesting.NewPKI(t)
+	oneWay, _ := simtesting.TLSBrokers(t, p)
 	h := simtest.Start(t, "air780", sim.Options{Broker: oneWay})
 	echo := func(cmd, want string) simtest.Step { return simtest.Step{Send: cmd, Want: cmd + "\r" + want} }
 	h.Run(t, []simtest.Step{
@@ -478,8 +446,8 @@ func TestLegacyStack(t *testing.T) {
 // without a length publishes after 5 s of silence (time scaled down).
 func TestTimeouts(t *testing.T) {
 	b := testbroker.Start(t)
-	peer := pahoClient(t, b, "peer")
-	ch := subscribe(t, peer, "t/idle", 1)
+	peer := simtesting.Client(t, b, "peer")
+	ch := simtesting.SubscribeOn(t, peer, "t/idle", 1)
 	// 2 s of input time and the 5 s MPUBEX idle become 100 and 250 ms.
 	h := modem(t, sim.Options{Broker: b, TimeScale: 0.05})
 	h.Run(t, []simtest.Step{
@@ -500,7 +468,7 @@ func TestTimeouts(t *testing.T) {
 		{Send: `AT+MPUBEX="t/idle",1,0`, Want: "\r\n>"},
 		{Raw: []byte("no ctrl-z"), Want: ok + line("PUBACK")},
 	})
-	if m := next(t, ch); string(m.Payload()) != "no ctrl-z" {
+	if m := simtesting.Next(t, ch); string(m.Payload()) != "no ctrl-z" {
 		t.Fatalf("broker carried %q, want \"no ctrl-z\"", m.Payload())
 	}
 }

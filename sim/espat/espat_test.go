@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atrun/atrun/internal/simtesting"
+	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/sim"
 	_ "github.com/atrun/atrun/sim/espat"
 	"github.com/atrun/atrun/sim/simtest"
@@ -32,9 +34,9 @@ var (
 // clean. One module plays both boards of the example, so it receives
 // its own messages: their +MQTTSUBRECV may come before or after the OK.
 func TestManualExample(t *testing.T) {
-	b := startBroker(t)
-	ch := subscribe(t, b, "topic")
-	h := startModem(t, "esp8266", b, sim.Options{})
+	b := testbroker.Start(t)
+	ch := simtesting.Subscribe(t, b, "topic")
+	h := simtesting.StartModem(t, "esp8266", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: "AT+CWMODE=1", Want: ok},
@@ -46,11 +48,11 @@ func TestManualExample(t *testing.T) {
 		{Send: `AT+MQTTSUB?`, Want: urc(`+MQTTSUB:0,6,"topic",1`) + ok},
 		{Send: `AT+MQTTPUB=0,"topic","test",0,0`},
 	})
-	expectAnyOrder(t, h, ok, urc(`+MQTTSUBRECV:0,"topic",4,test`))
-	wantMessage(t, ch, got{"topic", []byte("test"), 0, false})
+	simtesting.ExpectAnyOrder(t, h, ok, urc(`+MQTTSUBRECV:0,"topic",4,test`))
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "topic", Payload: []byte("test"), QoS: 0, Retain: false})
 	h.Run(t, []simtest.Step{{Send: `AT+MQTTPUB=0,"topic","test",1,0`}})
-	expectAnyOrder(t, h, ok, urc(`+MQTTSUBRECV:0,"topic",4,test`))
-	wantMessage(t, ch, got{"topic", []byte("test"), 1, false})
+	simtesting.ExpectAnyOrder(t, h, ok, urc(`+MQTTSUBRECV:0,"topic",4,test`))
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "topic", Payload: []byte("test"), QoS: 1, Retain: false})
 
 	// The 427-byte JSON of the "large amounts of data" example.
 	big := `{"headers": {"Accept": "application/json","Accept-Encoding": "gzip, deflate","Accept-Language": "en-US,en;q=0.9,zh-CN;q=0.8,zh;q=0.7","Content-Length": "0","Host": "httpbin.org","Origin": "http://httpbin.org","Referer": "http://httpbin.org/","User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36","X-Amzn-Trace-Id": "Root=1-6150581e-1ad4bd5254b4bf5218070413"}}`
@@ -58,10 +60,10 @@ func TestManualExample(t *testing.T) {
 		t.Fatalf("example payload has %d bytes", len(big))
 	}
 	h.Run(t, []simtest.Step{{Send: `AT+MQTTPUBRAW=0,"topic",427,0,0`, Want: prompt}, {Raw: []byte(big)}})
-	expectAnyOrder(t, h, urc("+MQTTPUB:OK"), urc(`+MQTTSUBRECV:0,"topic",427,`+big))
-	wantMessage(t, ch, got{"topic", []byte(big), 0, false})
+	simtesting.ExpectAnyOrder(t, h, urc("+MQTTPUB:OK"), urc(`+MQTTSUBRECV:0,"topic",427,`+big))
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "topic", Payload: []byte(big), QoS: 0, Retain: false})
 
-	publish(t, b, "topic", []byte("from the other board"), 1, false)
+	simtesting.Publish(t, b, "topic", []byte("from the other board"), 1, false)
 	h.Expect(t, urc(`+MQTTSUBRECV:0,"topic",20,from the other board`))
 	h.Run(t, []simtest.Step{
 		{Send: `AT+MQTTUNSUB=0,"topic"`, Want: ok},
@@ -76,9 +78,9 @@ func TestManualExample(t *testing.T) {
 // UTF-8 with \" and \, escapes through MQTTPUB; QoS 2 and retain; a
 // binary message received back.
 func TestPayloads(t *testing.T) {
-	b := startBroker(t)
-	raw, utf := subscribe(t, b, "raw"), subscribe(t, b, "utf")
-	h := startModem(t, "esp8266", b, sim.Options{})
+	b := testbroker.Start(t)
+	raw, utf := simtesting.Subscribe(t, b, "raw"), simtesting.Subscribe(t, b, "utf")
+	h := simtesting.StartModem(t, "esp8266", b, sim.Options{})
 	bin := []byte{0x00, 0x01, 0x1a, 0x1b, '\r', '\n', 'O', 'K', '\r', '\n', 0xff, '"', ','}
 	h.Run(t, []simtest.Step{
 		echoOff, join,
@@ -90,10 +92,10 @@ func TestPayloads(t *testing.T) {
 		{Send: `AT+MQTTSUB=0,"down",1`, Want: ok},
 		{Send: `AT+MQTTSUB=0,"down",1`, Want: urc("ALREADY SUBSCRIBE") + ok},
 	})
-	wantMessage(t, raw, got{"raw", bin, 2, false})
-	wantMessage(t, utf, got{"utf", []byte(`{"t":"Grüße","v":1}`), 1, false})
-	retained(t, b, "raw", bin)
-	publish(t, b, "down", bin, 0, false)
+	simtesting.WantMessage(t, raw, simtesting.Message{Topic: "raw", Payload: bin, QoS: 2, Retain: false})
+	simtesting.WantMessage(t, utf, simtesting.Message{Topic: "utf", Payload: []byte(`{"t":"Grüße","v":1}`), QoS: 1, Retain: false})
+	simtesting.Retained(t, b, "raw", bin)
+	simtesting.Publish(t, b, "down", bin, 0, false)
 	h.Expect(t, urc(fmt.Sprintf(`+MQTTSUBRECV:0,"down",%d,%s`, len(bin), bin)))
 }
 
@@ -147,8 +149,8 @@ func TestBootAndRestart(t *testing.T) {
 // Wrong states and bad parameters, with AT+SYSLOG=1 error codes
 // (0x010a6006 as in esp-at #867); vendors.md 6.2(c).
 func TestErrors(t *testing.T) {
-	addr, _, strict := startStrictBroker(t, nil)
-	h := startModem(t, "esp8266", addr, sim.Options{})
+	addr, _, strict := simtesting.StartStrictBroker(t, nil)
+	h := simtesting.StartModem(t, "esp8266", addr, sim.Options{})
 	code := func(c string) string { return urc("ERR CODE:"+c) + errLine }
 	h.Run(t, []simtest.Step{
 		echoOff,
@@ -179,7 +181,7 @@ func TestErrors(t *testing.T) {
 		{Send: "AT+MQTTCLEAN=0", Want: ok},
 		{Send: "AT+MQTTCLEAN=0", Want: code("0x010a6003")},
 	})
-	if got := strict.last(); got != (connectInfo{"c", "good", "p"}) {
+	if got := strict.Last(); got != (simtesting.Connect{ClientID: "c", User: "good", Pass: "p"}) {
 		t.Fatalf("last CONNECT %+v", got)
 	}
 }
@@ -187,8 +189,8 @@ func TestErrors(t *testing.T) {
 // The remote-close knobs: +MQTTDISCONNECTED:0; with <reconnect> 0 the
 // link stays down until AT+MQTTCLEAN, with 1 it comes back by itself.
 func TestRemoteClose(t *testing.T) {
-	b := startBroker(t)
-	h := startModem(t, "esp8266", b, sim.Options{RemoteCloseAfter: 200 * time.Millisecond})
+	b := testbroker.Start(t)
+	h := simtesting.StartModem(t, "esp8266", b, sim.Options{RemoteCloseAfter: 200 * time.Millisecond})
 	h.Run(t, []simtest.Step{
 		echoOff, join,
 		{Send: "AT+SYSLOG=1", Want: ok},
@@ -205,7 +207,7 @@ func TestRemoteClose(t *testing.T) {
 
 	// Closed after the first publish; <reconnect> 1 brings the session
 	// back and subscribes its topics again.
-	h2 := startModem(t, "esp8266", b, sim.Options{RemoteCloseSends: 1})
+	h2 := simtesting.StartModem(t, "esp8266", b, sim.Options{RemoteCloseSends: 1})
 	h2.Run(t, []simtest.Step{
 		echoOff, join,
 		{Send: `AT+MQTTUSERCFG=0,1,"dev2","","",0,0,""`, Want: ok},
@@ -213,10 +215,10 @@ func TestRemoteClose(t *testing.T) {
 		{Send: `AT+MQTTSUB=0,"cmd",0`, Want: ok},
 		{Send: `AT+MQTTPUB=0,"up","x",1,0`},
 	})
-	expectAnyOrder(t, h2, ok, urc("+MQTTDISCONNECTED:0"))
+	simtesting.ExpectAnyOrder(t, h2, ok, urc("+MQTTDISCONNECTED:0"))
 	h2.Expect(t, urc(`+MQTTCONNECTED:0,1,"127.0.0.1","1883","",1`))
 	h2.Run(t, []simtest.Step{{Send: `AT+MQTTCONN?`, Want: urc(`+MQTTCONN:0,6,1,"127.0.0.1","1883","",1`) + ok}})
-	publish(t, b, "cmd", []byte("again"), 0, false)
+	simtesting.Publish(t, b, "cmd", []byte("again"), 0, false)
 	h2.Expect(t, urc(`+MQTTSUBRECV:0,"cmd",5,again`))
 
 	// Leaving the AP takes the session down too.
@@ -231,8 +233,8 @@ func TestRemoteClose(t *testing.T) {
 // Long client id, user name and password (AT+MQTTLONG*: OK, ">" and
 // exactly <length> bytes, then OK).
 func TestLongCredentials(t *testing.T) {
-	addr, _, strict := startStrictBroker(t, nil)
-	h := startModem(t, "esp8266", addr, sim.Options{})
+	addr, _, strict := simtesting.StartStrictBroker(t, nil)
+	h := simtesting.StartModem(t, "esp8266", addr, sim.Options{})
 	id := strings.Repeat("i", 300)
 	h.Run(t, []simtest.Step{
 		echoOff, join,
@@ -245,7 +247,7 @@ func TestLongCredentials(t *testing.T) {
 		{Send: `AT+MQTTUSERNAME=0,"user"`, Want: ok},
 		{Send: `AT+MQTTCONN=0,"127.0.0.1",1883,0`, Want: urc(`+MQTTCONNECTED:0,1,"127.0.0.1","1883","",0`) + ok},
 	})
-	if got := strict.last(); got != (connectInfo{id, "user", "p,\"w\r\n"}) {
+	if got := strict.Last(); got != (simtesting.Connect{ClientID: id, User: "user", Pass: "p,\"w\r\n"}) {
 		t.Fatalf("CONNECT carried %+v", got)
 	}
 }
@@ -253,10 +255,10 @@ func TestLongCredentials(t *testing.T) {
 // ESP32 MQTT over TLS: scheme 2 without verification, scheme 3 against
 // the roots of Options.TLS, and a failed handshake without them.
 func TestESP32TLS(t *testing.T) {
-	cert, caPEM := selfSigned(t)
-	plain, secure, _ := startStrictBroker(t, &tls.Config{Certificates: []tls.Certificate{cert}})
-	ch := subscribe(t, plain, "tls")
-	h := startModem(t, "esp32", secure, sim.Options{})
+	cert, caPEM := simtesting.SelfSigned(t)
+	plain, secure, _ := simtesting.StartStrictBroker(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+	ch := simtesting.Subscribe(t, plain, "tls")
+	h := simtesting.StartModem(t, "esp32", secure, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff, join,
 		{Send: `AT+MQTTUSERCFG=0,3,"esp32","","",0,0,""`, Want: ok},
@@ -266,11 +268,11 @@ func TestESP32TLS(t *testing.T) {
 		{Send: `AT+MQTTPUB=0,"tls","secure",1,0`, Want: ok},
 		{Send: "AT+MQTTCLEAN=0", Want: ok},
 	})
-	wantMessage(t, ch, got{"tls", []byte("secure"), 1, false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "tls", Payload: []byte("secure"), QoS: 1, Retain: false})
 
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM)
-	h2 := startModem(t, "esp32", secure, sim.Options{TLS: &tls.Config{RootCAs: roots}})
+	h2 := simtesting.StartModem(t, "esp32", secure, sim.Options{TLS: &tls.Config{RootCAs: roots}})
 	h2.Run(t, []simtest.Step{
 		echoOff, join,
 		{Send: `AT+MQTTUSERCFG=0,3,"esp32b","","",0,0,""`, Want: ok},
@@ -279,13 +281,13 @@ func TestESP32TLS(t *testing.T) {
 		{Send: `AT+MQTTPUBRAW=0,"tls",5,0,0`, Want: prompt},
 		{Raw: []byte("bytes"), Want: urc("+MQTTPUB:OK")},
 	})
-	wantMessage(t, ch, got{"tls", []byte("bytes"), 0, false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "tls", Payload: []byte("bytes"), QoS: 0, Retain: false})
 }
 
 // BenchmarkMQTTPUB measures one QoS 0 AT+MQTTPUB through the virtual
 // ESP8266 to mosquitto.
 func BenchmarkMQTTPUB(b *testing.B) {
-	h := startModem(b, "esp8266", startBroker(b), sim.Options{})
+	h := simtesting.StartModem(b, "esp8266", testbroker.Start(b), sim.Options{})
 	h.Run(b, []simtest.Step{
 		echoOff, join,
 		{Send: `AT+MQTTUSERCFG=0,1,"bench","","",0,0,""`, Want: ok},

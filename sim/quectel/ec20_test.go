@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atrun/atrun/internal/simtesting"
+	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/sim"
 	"github.com/atrun/atrun/sim/simtest"
 )
@@ -22,10 +24,10 @@ func echoed(cmd, want string) simtest.Step { return simtest.Step{Send: cmd, Want
 // verbatim commands, echo on. The broker here grants QoS 2 where
 // Alibaba granted 1 (+QMTSUB: 0,1,0,1 in the log).
 func TestEC20AliyunLog(t *testing.T) {
-	addr, _, strict := startStrictBroker(t, nil)
+	addr, _, strict := simtesting.StartStrictBroker(t, nil)
 	post := "/sys/k0leyWHxYT1/Cat1/thing/event/property/post"
-	ch := subscribe(t, addr, post)
-	h := startModem(t, "ec20", addr, sim.Options{})
+	ch := simtesting.Subscribe(t, addr, post)
+	h := simtesting.StartModem(t, "ec20", addr, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoed(`AT+CGDCONT=1,"IP","CMNET"`, ok),
 		echoed(`AT+CGACT=1,1`, ok),
@@ -41,13 +43,13 @@ func TestEC20AliyunLog(t *testing.T) {
 		t.Fatalf("payload has %d bytes", len(payload))
 	}
 	h.Run(t, []simtest.Step{{Raw: []byte(payload), Want: payload + ok + urc("+QMTPUBEX: 0,0,0")}})
-	wantMessage(t, ch, got{post, []byte(payload), 0, false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: post, Payload: []byte(payload), QoS: 0, Retain: false})
 
 	// What "aliauth" made the module send (vendors.md 9.2, hmacsha1).
 	mac := hmac.New(sha1.New, []byte("3af7bc8812cb475e042a0a5ae377c6a1"))
 	mac.Write([]byte("clientId0deviceNameCat1productKeyk0leyWHxYT1"))
-	want := connectInfo{"0|securemode=3,signmethod=hmacsha1|", "Cat1&k0leyWHxYT1", hex.EncodeToString(mac.Sum(nil))}
-	if got := strict.last(); got != want {
+	want := simtesting.Connect{ClientID: "0|securemode=3,signmethod=hmacsha1|", User: "Cat1&k0leyWHxYT1", Pass: hex.EncodeToString(mac.Sum(nil))}
+	if got := strict.Last(); got != want {
 		t.Fatalf("CONNECT carried %+v; want %+v", got, want)
 	}
 	h.Run(t, []simtest.Step{echoed(`AT+QMTPUBEX=?`, urc(`+QMTPUBEX: (0-5), <msgid>,(0-2),(0,1),"topic","length"`)+ok)})
@@ -56,9 +58,9 @@ func TestEC20AliyunLog(t *testing.T) {
 // vendors.md 5.2(b) [COMPOSED]: QoS 1 publish in both data-mode forms,
 // both receive layouts, unsubscribe and cleanup.
 func TestEC20PublishReceiveCleanup(t *testing.T) {
-	b := startBroker(t)
-	up := subscribe(t, b, "up")
-	h := startModem(t, "ec20", b, sim.Options{})
+	b := testbroker.Start(t)
+	up := simtesting.Subscribe(t, b, "up")
+	h := simtesting.StartModem(t, "ec20", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"broker.example.com",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
@@ -69,15 +71,15 @@ func TestEC20PublishReceiveCleanup(t *testing.T) {
 		{Send: `AT+QMTPUB=0,3,1,0,"up"`, Want: "\r\n> "},
 		{Raw: []byte("hi\x1a"), Want: ok + urc("+QMTPUB: 0,3,0")},
 	})
-	wantMessage(t, up, got{"up", []byte("hi"), 1, false})
-	wantMessage(t, up, got{"up", []byte("hi"), 1, false})
+	simtesting.WantMessage(t, up, simtesting.Message{Topic: "up", Payload: []byte("hi"), QoS: 1, Retain: false})
+	simtesting.WantMessage(t, up, simtesting.Message{Topic: "up", Payload: []byte("hi"), QoS: 1, Retain: false})
 
-	publish(t, b, "cmd", []byte("on"), 0, false)
+	simtesting.Publish(t, b, "cmd", []byte("on"), 0, false)
 	h.Expect(t, urc(`+QMTRECV: 0,0,"cmd","on"`))
 	h.Run(t, []simtest.Step{{Send: `AT+QMTCFG="recv/mode",0,0,1`, Want: ok}})
-	publish(t, b, "cmd", []byte("on"), 0, false)
+	simtesting.Publish(t, b, "cmd", []byte("on"), 0, false)
 	h.Expect(t, urc(`+QMTRECV: 0,0,"cmd",2,"on"`))
-	publish(t, b, "cmd", []byte("x\r\ny"), 1, false)
+	simtesting.Publish(t, b, "cmd", []byte("x\r\ny"), 1, false)
 	h.Expect(t, urc("+QMTRECV: 0,1,\"cmd\",4,\"x\r\ny\""))
 
 	h.Run(t, []simtest.Step{
@@ -90,9 +92,9 @@ func TestEC20PublishReceiveCleanup(t *testing.T) {
 // Binary and UTF-8 payloads through the fixed-length form, retain and
 // QoS 2 as the broker carried them.
 func TestEC20PayloadsQoSRetain(t *testing.T) {
-	b := startBroker(t)
-	ch := subscribe(t, b, "data/#")
-	h := startModem(t, "ec20", b, sim.Options{})
+	b := testbroker.Start(t)
+	ch := simtesting.Subscribe(t, b, "data/#")
+	h := simtesting.StartModem(t, "ec20", b, sim.Options{})
 	bin := make([]byte, 256)
 	for i := range bin {
 		bin[i] = byte(i)
@@ -107,16 +109,16 @@ func TestEC20PayloadsQoSRetain(t *testing.T) {
 		{Send: fmt.Sprintf(`AT+QMTPUBEX=0,10,1,0,"data/utf",%d`, len(utf)), Want: "\r\n> "},
 		{Raw: utf, Want: ok + urc("+QMTPUBEX: 0,10,0")},
 	})
-	wantMessage(t, ch, got{"data/bin", bin, 2, false})
-	wantMessage(t, ch, got{"data/utf", utf, 1, false})
-	retained(t, b, "data/bin", bin)
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "data/bin", Payload: bin, QoS: 2, Retain: false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "data/utf", Payload: utf, QoS: 1, Retain: false})
+	simtesting.Retained(t, b, "data/bin", bin)
 }
 
 // Ring buffer receive (recv/mode 1): +QMTRECV: <id>,<recv_id>, then
 // AT+QMTRECV reads it (BG95 AN).
 func TestEC20BufferedReceive(t *testing.T) {
-	b := startBroker(t)
-	h := startModem(t, "ec20", b, sim.Options{})
+	b := testbroker.Start(t)
+	h := simtesting.StartModem(t, "ec20", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTCFG="recv/mode",0,1,1`, Want: ok},
@@ -125,9 +127,9 @@ func TestEC20BufferedReceive(t *testing.T) {
 		{Send: `AT+QMTCONN=0,"dev1"`, Want: ok + urc("+QMTCONN: 0,0,0")},
 		{Send: `AT+QMTSUB=0,1,"cmd",0`, Want: ok + urc("+QMTSUB: 0,1,0,0")},
 	})
-	publish(t, b, "cmd", []byte("on"), 0, false)
+	simtesting.Publish(t, b, "cmd", []byte("on"), 0, false)
 	h.Expect(t, urc("+QMTRECV: 0,0"))
-	publish(t, b, "cmd", []byte("off"), 0, false)
+	simtesting.Publish(t, b, "cmd", []byte("off"), 0, false)
 	h.Expect(t, urc("+QMTRECV: 0,1"))
 	h.Run(t, []simtest.Step{
 		{Send: "AT+QMTRECV?", Want: urc("+QMTRECV: 0,1,1,0,0,0") + ok},
@@ -139,8 +141,8 @@ func TestEC20BufferedReceive(t *testing.T) {
 
 // Commands in the wrong state, refusals and failed opens (vendors.md 5.2(c)).
 func TestEC20Failures(t *testing.T) {
-	addr, _, _ := startStrictBroker(t, nil)
-	h := startModem(t, "ec20", addr, sim.Options{Quirks: map[string]string{"qmtpubex": "off"}})
+	addr, _, _ := simtesting.StartStrictBroker(t, nil)
+	h := simtesting.StartModem(t, "ec20", addr, sim.Options{Quirks: map[string]string{"qmtpubex": "off"}})
 	const errLine = "\r\nERROR\r\n"
 	h.Run(t, []simtest.Step{
 		echoOff,
@@ -186,8 +188,8 @@ func TestEC20Failures(t *testing.T) {
 // The remote-close knob: an idle opened link and a connected session
 // both end with +QMTSTAT: <id>,1; so does a close after the first publish.
 func TestEC20RemoteClose(t *testing.T) {
-	b := startBroker(t)
-	h := startModem(t, "ec20", b, sim.Options{RemoteCloseAfter: 300 * time.Millisecond})
+	b := testbroker.Start(t)
+	h := simtesting.StartModem(t, "ec20", b, sim.Options{RemoteCloseAfter: 300 * time.Millisecond})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
@@ -202,7 +204,7 @@ func TestEC20RemoteClose(t *testing.T) {
 	h.Expect(t, urc("+QMTSTAT: 0,1"))
 	h.Run(t, []simtest.Step{{Send: `AT+QMTCONN?`, Want: ok}})
 
-	h2 := startModem(t, "ec20", b, sim.Options{RemoteCloseSends: 1})
+	h2 := simtesting.StartModem(t, "ec20", b, sim.Options{RemoteCloseSends: 1})
 	h2.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
@@ -210,17 +212,17 @@ func TestEC20RemoteClose(t *testing.T) {
 		{Send: `AT+QMTPUB=0,1,1,0,"up",2`, Want: "\r\n> "},
 		{Raw: []byte("hi"), Want: ok},
 	})
-	expectAnyOrder(t, h2, urc("+QMTPUB: 0,1,0"), urc("+QMTSTAT: 0,1"))
+	simtesting.ExpectAnyOrder(t, h2, urc("+QMTPUB: 0,1,0"), urc("+QMTSTAT: 0,1"))
 }
 
 // TLS over QMTCFG "ssl": seclevel 0 skips verification; seclevel 1
 // trusts a CA uploaded with AT+QFUPL; without it the handshake fails and
 // QMTOPEN reports -1 (as on EC25 with AWS, S16c).
 func TestEC20TLS(t *testing.T) {
-	cert, caPEM := selfSigned(t)
-	plain, secure, _ := startStrictBroker(t, &tls.Config{Certificates: []tls.Certificate{cert}})
-	ch := subscribe(t, plain, "tls/up")
-	h := startModem(t, "ec20", secure, sim.Options{})
+	cert, caPEM := simtesting.SelfSigned(t)
+	plain, secure, _ := simtesting.StartStrictBroker(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+	ch := simtesting.Subscribe(t, plain, "tls/up")
+	h := simtesting.StartModem(t, "ec20", secure, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTCFG="ssl",0,1,2`, Want: ok},
@@ -242,7 +244,7 @@ func TestEC20TLS(t *testing.T) {
 		{Send: `AT+QMTOPEN=0,"localhost",8883`, Want: ok + urc("+QMTOPEN: 0,0")},
 		{Send: `AT+QMTCONN=0,"tls2"`, Want: ok + urc("+QMTCONN: 0,0,0")},
 	})
-	wantMessage(t, ch, got{"tls/up", []byte("sec"), 0, false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "tls/up", Payload: []byte("sec"), QoS: 0, Retain: false})
 }
 
 func xor16(b []byte) uint16 {
@@ -261,8 +263,8 @@ func xor16(b []byte) uint16 {
 func TestEC20BootAndPromptQuirk(t *testing.T) {
 	h := simtest.Start(t, "ec20", sim.Options{ColdBoot: true, Quirks: map[string]string{"prompt": ">"}})
 	h.Expect(t, urc("RDY")+urc("+CPIN: READY")+urc("+QUSIM: 1")+urc("+QIND: SMS DONE")+urc("+QIND: PB DONE"))
-	b := startBroker(t)
-	h2 := startModem(t, "ec20", b, sim.Options{Quirks: map[string]string{"prompt": ">"}})
+	b := testbroker.Start(t)
+	h2 := simtesting.StartModem(t, "ec20", b, sim.Options{Quirks: map[string]string{"prompt": ">"}})
 	h2.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
@@ -291,7 +293,7 @@ func iccid(t *testing.T, name string) string {
 // BenchmarkQMTPUB measures one QoS 0 publish through the virtual EC20
 // to mosquitto: command, prompt, payload, OK and +QMTPUB.
 func BenchmarkQMTPUB(b *testing.B) {
-	h := startModem(b, "ec20", startBroker(b), sim.Options{})
+	h := simtesting.StartModem(b, "ec20", testbroker.Start(b), sim.Options{})
 	h.Run(b, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atrun/atrun/internal/simtesting"
+	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/sim"
 	_ "github.com/atrun/atrun/sim/quectel"
 	"github.com/atrun/atrun/sim/simtest"
@@ -21,9 +23,9 @@ var echoOff = simtest.Step{Send: "ATE0", Want: "ATE0\r" + ok}
 // vendors.md 4.2(b): BC26 MQTT session with inline publish [COMPOSED],
 // result lines as the BC26 library expects them (S13).
 func TestBC26ManualSession(t *testing.T) {
-	b := startBroker(t)
-	up := subscribe(t, b, "up")
-	h := startModem(t, "bc26", b, sim.Options{})
+	b := testbroker.Start(t)
+	up := simtesting.Subscribe(t, b, "up")
+	h := simtesting.StartModem(t, "bc26", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTCFG="version",0,4`, Want: ok},
@@ -34,11 +36,11 @@ func TestBC26ManualSession(t *testing.T) {
 		{Send: `AT+QMTSUB=0,1,"cmd",1`, Want: ok + urc("+QMTSUB: 0,1,0,1")},
 		{Send: `AT+QMTPUB=0,0,0,0,"up","hi"`, Want: ok + urc("+QMTPUB: 0,0,0")},
 	})
-	wantMessage(t, up, got{"up", []byte("hi"), 0, false})
+	simtesting.WantMessage(t, up, simtesting.Message{Topic: "up", Payload: []byte("hi"), QoS: 0, Retain: false})
 	h.Run(t, []simtest.Step{{Send: `AT+QMTPUB=0,7,1,0,"up","hi"`, Want: ok + urc("+QMTPUB: 0,7,0")}})
-	wantMessage(t, up, got{"up", []byte("hi"), 1, false})
+	simtesting.WantMessage(t, up, simtesting.Message{Topic: "up", Payload: []byte("hi"), QoS: 1, Retain: false})
 
-	publish(t, b, "cmd", []byte("on"), 0, false)
+	simtesting.Publish(t, b, "cmd", []byte("on"), 0, false)
 	h.Expect(t, urc(`+QMTRECV: 0,0,"cmd","on"`))
 
 	h.Run(t, []simtest.Step{
@@ -50,10 +52,10 @@ func TestBC26ManualSession(t *testing.T) {
 
 // vendors.md 4.2(b) data-mode publish (BC26 form 2): ">" then Ctrl-Z.
 func TestBC26DataModePublish(t *testing.T) {
-	b := startBroker(t)
+	b := testbroker.Start(t)
 	topic := "$oc/devices/dev1/user/messages/up"
-	ch := subscribe(t, b, topic)
-	h := startModem(t, "bc26", b, sim.Options{})
+	ch := simtesting.Subscribe(t, b, topic)
+	h := simtesting.StartModem(t, "bc26", b, sim.Options{})
 	h.Run(t, []simtest.Step{
 		echoOff,
 		{Send: `AT+QMTOPEN=0,"127.0.0.1",1883`, Want: ok + urc("+QMTOPEN: 0,0")},
@@ -61,7 +63,7 @@ func TestBC26DataModePublish(t *testing.T) {
 		{Send: `AT+QMTPUB=0,0,0,0,"` + topic + `"`, Want: "\r\n> "},
 		{Raw: []byte("{\"t\":1}\x1a"), Want: ok + urc("+QMTPUB: 0,0,0")},
 	})
-	wantMessage(t, ch, got{topic, []byte(`{"t":1}`), 0, false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: topic, Payload: []byte(`{"t":1}`), QoS: 0, Retain: false})
 
 	// Fixed length in data mode and in the command (BC660K AN forms),
 	// binary bytes included; ESC cancels a Ctrl-Z entry.
@@ -70,19 +72,19 @@ func TestBC26DataModePublish(t *testing.T) {
 		{Send: fmt.Sprintf(`AT+QMTPUB=0,5,1,1,"%s",%d`, topic, len(bin)), Want: "\r\n> "},
 		{Raw: bin, Want: ok + urc("+QMTPUB: 0,5,0")},
 	})
-	wantMessage(t, ch, got{topic, bin, 1, false})
-	retained(t, b, topic, bin)
-	wantMessage(t, ch, got{topic, nil, 0, false}) // retained() cleared it
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: topic, Payload: bin, QoS: 1, Retain: false})
+	simtesting.Retained(t, b, topic, bin)
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: topic, Payload: nil, QoS: 0, Retain: false}) // simtesting.Retained() cleared it
 	h.Run(t, []simtest.Step{
 		{Send: `AT+QMTPUB=0,0,0,0,"` + topic + `",5,"hello"`, Want: ok + urc("+QMTPUB: 0,0,0")},
 		{Send: `AT+QMTPUB=0,0,0,0,"` + topic + `"`, Want: "\r\n> "},
 		{Raw: []byte("dropped\x1b"), Want: ok},
 		{Send: "AT", Want: ok},
 	})
-	wantMessage(t, ch, got{topic, []byte("hello"), 0, false})
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: topic, Payload: []byte("hello"), QoS: 0, Retain: false})
 	select {
 	case m := <-ch:
-		t.Fatalf("ESC still published %q", m.payload)
+		t.Fatalf("ESC still published %q", m.Payload)
 	case <-time.After(100 * time.Millisecond):
 	}
 }
@@ -90,9 +92,9 @@ func TestBC26DataModePublish(t *testing.T) {
 // BC26 "dataformat" hex in both directions, "showrecvlen" and
 // "echomode"; UTF-8 text passes byte for byte.
 func TestBC26FormatsAndUTF8(t *testing.T) {
-	b := startBroker(t)
-	ch := subscribe(t, b, "bin")
-	h := startModem(t, "bc26", b, sim.Options{})
+	b := testbroker.Start(t)
+	ch := simtesting.Subscribe(t, b, "bin")
+	h := simtesting.StartModem(t, "bc26", b, sim.Options{})
 	utf := "héllo wörld ✓ 温度"
 	h.Run(t, []simtest.Step{
 		echoOff,
@@ -105,8 +107,8 @@ func TestBC26FormatsAndUTF8(t *testing.T) {
 		{Send: `AT+QMTPUB=0,0,0,0,"bin","00FF1A0d0A"`, Want: ok + urc("+QMTPUB: 0,0,0")},
 		{Send: `AT+QMTPUB=0,0,0,0,"bin","0G"`, Want: "\r\nERROR\r\n"},
 	})
-	wantMessage(t, ch, got{"bin", []byte{0, 0xff, 0x1a, '\r', '\n'}, 0, false})
-	publish(t, b, "down", []byte{0xde, 0xad, 0x00}, 0, false)
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "bin", Payload: []byte{0, 0xff, 0x1a, '\r', '\n'}, QoS: 0, Retain: false})
+	simtesting.Publish(t, b, "down", []byte{0xde, 0xad, 0x00}, 0, false)
 	h.Expect(t, urc(`+QMTRECV: 0,0,"down",3,"DEAD00"`))
 
 	h.Run(t, []simtest.Step{
@@ -115,8 +117,8 @@ func TestBC26FormatsAndUTF8(t *testing.T) {
 		{Send: `AT+QMTPUB=0,0,0,0,"bin"`, Want: "\r\n> "},
 		{Raw: []byte(utf + "\x1a"), Want: utf + ok + urc("+QMTPUB: 0,0,0")},
 	})
-	wantMessage(t, ch, got{"bin", []byte(utf), 0, false})
-	publish(t, b, "down", []byte(utf), 1, false)
+	simtesting.WantMessage(t, ch, simtesting.Message{Topic: "bin", Payload: []byte(utf), QoS: 0, Retain: false})
+	simtesting.Publish(t, b, "down", []byte(utf), 1, false)
 	h.Expect(t, urc(fmt.Sprintf(`+QMTRECV: 0,1,"down",%d,"%s"`, len(utf), utf)))
 }
 

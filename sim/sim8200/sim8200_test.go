@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
+	"github.com/atrun/atrun/internal/simtesting"
 	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/sim"
 	"github.com/atrun/atrun/sim/sim8200"
@@ -36,50 +35,12 @@ func failed(order, line string) string {
 
 const ok = "\r\nOK\r\n"
 
-// startBroker starts a private mosquitto and returns its address.
-func startBroker(t *testing.T) string { return testbroker.Start(t) }
-
 // modem starts a SIM8200 with echo turned off.
 func modem(t *testing.T, opts sim.Options) *simtest.Host {
 	t.Helper()
 	h := simtest.Start(t, "sim8200", opts)
 	h.Run(t, []simtest.Step{{Send: "ATE0", Want: "ATE0\r" + ok}})
 	return h
-}
-
-// pahoClient connects an independent MQTT client to addr.
-func pahoClient(t *testing.T, addr, id string) paho.Client {
-	t.Helper()
-	o := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(id).
-		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
-	c := paho.NewClient(o)
-	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("paho connect to %s: %v", addr, tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(0) })
-	return c
-}
-
-// subscribe returns a channel of the messages arriving on filter.
-func subscribe(t *testing.T, c paho.Client, filter string, qos byte) <-chan paho.Message {
-	t.Helper()
-	ch := make(chan paho.Message, 16)
-	tok := c.Subscribe(filter, qos, func(_ paho.Client, m paho.Message) { ch <- m })
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("paho subscribe %q: %v", filter, tok.Error())
-	}
-	return ch
-}
-
-func next(t *testing.T, ch <-chan paho.Message) paho.Message {
-	t.Helper()
-	select {
-	case m := <-ch:
-		return m
-	case <-time.After(5 * time.Second):
-		t.Fatal("no message within 5s")
-		return nil
-	}
 }
 
 // connect runs START, ACCQ and CONNECT for client 0.
@@ -97,9 +58,9 @@ func connect(t *testing.T, h *simtest.Host, order, id string) {
 func TestManualTranscript(t *testing.T) {
 	for _, order := range orders {
 		t.Run(order, func(t *testing.T) {
-			b := startBroker(t)
-			peer := pahoClient(t, b, "peer")
-			up := subscribe(t, peer, "up", 2)
+			b := testbroker.Start(t)
+			peer := simtesting.Client(t, b, "peer")
+			up := simtesting.SubscribeOn(t, peer, "up", 2)
 			h := modem(t, sim.Options{Broker: b, Quirks: map[string]string{sim8200.QuirkOrder: order}})
 			connect(t, h, order, "dev1")
 			h.Run(t, []simtest.Step{
@@ -112,7 +73,7 @@ func TestManualTranscript(t *testing.T) {
 				{Raw: []byte("hi"), Want: ok},
 				{Send: "AT+CMQTTPUB=0,0,60", Want: result(order, "+CMQTTPUB: 0,0")},
 			})
-			if m := next(t, up); m.Topic() != "up" || string(m.Payload()) != "hi" || m.Qos() != 0 {
+			if m := simtesting.Next(t, up); m.Topic() != "up" || string(m.Payload()) != "hi" || m.Qos() != 0 {
 				t.Fatalf("broker carried %s %q qos %d, want up \"hi\" qos 0", m.Topic(), m.Payload(), m.Qos())
 			}
 			h.Run(t, []simtest.Step{
@@ -122,7 +83,7 @@ func TestManualTranscript(t *testing.T) {
 				{Raw: []byte("hi"), Want: ok},
 				{Send: "AT+CMQTTPUB=0,1,60", Want: result(order, "+CMQTTPUB: 0,0")},
 			})
-			if m := next(t, up); string(m.Payload()) != "hi" || m.Qos() != 1 {
+			if m := simtesting.Next(t, up); string(m.Payload()) != "hi" || m.Qos() != 1 {
 				t.Fatalf("broker carried %q qos %d, want \"hi\" qos 1", m.Payload(), m.Qos())
 			}
 			peer.Publish("cmd", 0, false, "on").WaitTimeout(5 * time.Second)
@@ -151,8 +112,8 @@ func TestManualTranscript(t *testing.T) {
 func TestSeedOneStepForms(t *testing.T) {
 	for _, order := range orders {
 		t.Run(order, func(t *testing.T) {
-			b := startBroker(t)
-			peer := pahoClient(t, b, "peer")
+			b := testbroker.Start(t)
+			peer := simtesting.Client(t, b, "peer")
 			topic := "/a1mQpKOF9hp/7600/user/7600"
 			h := simtest.Start(t, "sim8200", sim.Options{Broker: b, Quirks: map[string]string{sim8200.QuirkOrder: order}})
 			echo := func(cmd, want string) simtest.Step { return simtest.Step{Send: cmd, Want: cmd + "\r" + want} }
@@ -196,8 +157,8 @@ func TestPublishCarried(t *testing.T) {
 	}
 	for _, order := range orders {
 		t.Run(order, func(t *testing.T) {
-			b := startBroker(t)
-			peer := pahoClient(t, b, "peer")
+			b := testbroker.Start(t)
+			peer := simtesting.Client(t, b, "peer")
 			h := modem(t, sim.Options{Broker: b, Quirks: map[string]string{sim8200.QuirkOrder: order}})
 			connect(t, h, order, "pub-"+order)
 			for _, tc := range tests {
@@ -205,8 +166,8 @@ func TestPublishCarried(t *testing.T) {
 					if tok := peer.Publish(tc.topic, 1, true, marker); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 						t.Fatalf("marker: %v", tok.Error())
 					}
-					ch := subscribe(t, peer, tc.topic, 2)
-					if m := next(t, ch); !bytes.Equal(m.Payload(), marker) {
+					ch := simtesting.SubscribeOn(t, peer, tc.topic, 2)
+					if m := simtesting.Next(t, ch); !bytes.Equal(m.Payload(), marker) {
 						t.Fatalf("got %q before publishing, want the marker", m.Payload())
 					}
 					h.Run(t, []simtest.Step{
@@ -216,14 +177,14 @@ func TestPublishCarried(t *testing.T) {
 						{Raw: tc.payload, Want: ok},
 						{Send: fmt.Sprintf("AT+CMQTTPUB=0,%d,60,%d", tc.qos, b2i(tc.retain)), Want: result(order, "+CMQTTPUB: 0,0")},
 					})
-					m := next(t, ch)
+					m := simtesting.Next(t, ch)
 					if m.Topic() != tc.topic || !bytes.Equal(m.Payload(), tc.payload) || m.Qos() != tc.qos {
 						t.Fatalf("carried %s %q qos %d, want %s %q qos %d", m.Topic(), m.Payload(), m.Qos(), tc.topic, tc.payload, tc.qos)
 					}
 					// A late subscriber gets the topic's retained message:
 					// the modem's if it was retained, else the marker the
 					// peer retained before.
-					late := next(t, subscribe(t, pahoClient(t, b, "late"), tc.topic, 2))
+					late := simtesting.Next(t, simtesting.SubscribeOn(t, simtesting.Client(t, b, "late"), tc.topic, 2))
 					want := marker
 					if tc.retain {
 						want = tc.payload
@@ -253,8 +214,8 @@ func TestReceive(t *testing.T) {
 			"\r\n+CMQTTRXPAYLOAD: 0,100\r\n" + string(long[:100]) + "\r\n"},
 		{"empty", nil, ""},
 	}
-	b := startBroker(t)
-	peer := pahoClient(t, b, "peer")
+	b := testbroker.Start(t)
+	peer := simtesting.Client(t, b, "peer")
 	h := modem(t, sim.Options{Broker: b})
 	order := sim8200.OrderOKFirst
 	connect(t, h, order, "rx")
@@ -274,7 +235,7 @@ func TestReceive(t *testing.T) {
 // TestRemoteClose: the far end drops the session; the modem reports
 // +CMQTTCONNLOST and the read command shows client 0 disconnected.
 func TestRemoteClose(t *testing.T) {
-	b := startBroker(t)
+	b := testbroker.Start(t)
 	h := modem(t, sim.Options{Broker: b, RemoteCloseAfter: 50 * time.Millisecond})
 	connect(t, h, sim8200.OrderOKFirst, "rc")
 	h.Expect(t, "\r\n+CMQTTCONNLOST: 0,1\r\n")
@@ -289,7 +250,7 @@ func TestRemoteClose(t *testing.T) {
 
 // TestRemoteCloseAfterSends: the session drops after the first publish.
 func TestRemoteCloseAfterSends(t *testing.T) {
-	b := startBroker(t)
+	b := testbroker.Start(t)
 	h := modem(t, sim.Options{Broker: b, RemoteCloseSends: 1})
 	order := sim8200.OrderOKFirst
 	connect(t, h, order, "rcs")
@@ -303,7 +264,7 @@ func TestRemoteCloseAfterSends(t *testing.T) {
 
 // TestWrongState: commands out of order get the vendor's error forms.
 func TestWrongState(t *testing.T) {
-	b := startBroker(t)
+	b := testbroker.Start(t)
 	tests := []struct {
 		name  string
 		setup []simtest.Step
@@ -359,7 +320,7 @@ func TestInvalidUTF8Topic(t *testing.T) {
 // TestBusy: in ok-first order a second operation before the first
 // result is refused with error 14 (seen after QoS 1 publishes).
 func TestBusy(t *testing.T) {
-	b := startBroker(t)
+	b := testbroker.Start(t)
 	h := modem(t, sim.Options{Broker: b})
 	connect(t, h, sim8200.OrderOKFirst, "busy")
 	// Both lines in one write: the second command runs before the
@@ -382,7 +343,7 @@ func TestPromptAndEchoQuirks(t *testing.T) {
 
 // TestReadAndTestForms covers the query forms flows use.
 func TestReadAndTestForms(t *testing.T) {
-	b := startBroker(t)
+	b := testbroker.Start(t)
 	h := modem(t, sim.Options{Broker: b})
 	h.Run(t, started(`AT+CMQTTACCQ=1,"dev-1",0`))
 	h.Run(t, []simtest.Step{
@@ -404,9 +365,9 @@ func TestBootLines(t *testing.T) {
 // TestWill: the will message set before connect is published by the
 // broker when the session is lost.
 func TestWill(t *testing.T) {
-	b := startBroker(t)
-	peer := pahoClient(t, b, "peer")
-	ch := subscribe(t, peer, "dev/status", 1)
+	b := testbroker.Start(t)
+	peer := simtesting.Client(t, b, "peer")
+	ch := simtesting.SubscribeOn(t, peer, "dev/status", 1)
 	h := modem(t, sim.Options{Broker: b, RemoteCloseAfter: 100 * time.Millisecond})
 	h.Run(t, started(`AT+CMQTTACCQ=0,"willdev"`))
 	h.Run(t, []simtest.Step{
@@ -417,7 +378,7 @@ func TestWill(t *testing.T) {
 		{Send: `AT+CMQTTCONNECT=0,"tcp://127.0.0.1:1883",60,1`, Want: result(sim8200.OrderOKFirst, "+CMQTTCONNECT: 0,0")},
 	})
 	h.Expect(t, "\r\n+CMQTTCONNLOST: 0,1\r\n")
-	if m := next(t, ch); string(m.Payload()) != "offline" || m.Qos() != 1 {
+	if m := simtesting.Next(t, ch); string(m.Payload()) != "offline" || m.Qos() != 1 {
 		t.Fatalf("will %q qos %d, want \"offline\" qos 1", m.Payload(), m.Qos())
 	}
 }
@@ -426,9 +387,9 @@ func TestWill(t *testing.T) {
 // CMQTTSSLCFG, REL before ACCQ, server_type 1) against mosquitto over
 // TLS, one-way and mutual, and the handshake failures.
 func TestTLS(t *testing.T) {
-	p := newPKI(t)
-	oneWay, mutual := tlsBroker(t, p)
-	other := newPKI(t) // a CA that did not sign the broker's certificate
+	p := simtesting.NewPKI(t)
+	oneWay, mutual := simtesting.TLSBrokers(t, p)
+	other := simtesting.NewPKI(t) // a CA that did not sign the broker's certificate
 	tests := []struct {
 		name     string
 		addr     string
@@ -437,11 +398,11 @@ func TestTLS(t *testing.T) {
 		client   bool
 		want     int
 	}{
-		{"server auth", oneWay, p.ca, 1, false, 0},
+		{"server auth", oneWay, p.CA, 1, false, 0},
 		{"no auth", oneWay, nil, 0, false, 0},
-		{"mutual", mutual, p.ca, 2, true, 0},
-		{"wrong CA", oneWay, other.ca, 1, false, 32},
-		{"mutual without client certificate", mutual, p.ca, 1, false, 32},
+		{"mutual", mutual, p.CA, 2, true, 0},
+		{"wrong CA", oneWay, other.CA, 1, false, 32},
+		{"mutual without client certificate", mutual, p.CA, 1, false, 32},
 	}
 	for _, order := range orders {
 		for _, tc := range tests {
@@ -453,8 +414,8 @@ func TestTLS(t *testing.T) {
 					h.Run(t, []simtest.Step{{Send: `AT+CSSLCFG="cacert",0,"ca_cert.pem"`, Want: ok}})
 				}
 				if tc.client {
-					download(t, h, "client.pem", p.clientCert)
-					download(t, h, "client_key.pem", p.clientKey)
+					download(t, h, "client.pem", p.ClientCert)
+					download(t, h, "client_key.pem", p.ClientKey)
 					h.Run(t, []simtest.Step{
 						{Send: `AT+CSSLCFG="clientcert",0,"client.pem"`, Want: ok},
 						{Send: `AT+CSSLCFG="clientkey",0,"client_key.pem"`, Want: ok},
