@@ -15,7 +15,6 @@
 package simtesting
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/atrun/atrun/sim"
@@ -30,26 +29,3 @@ func StartModem(t testing.TB, name, broker string, opts sim.Options) *simtest.Ho
 	return simtest.Start(t, name, opts)
 }
 
-// ExpectAnyOrder reads as many bytes as parts hold together and fails
-// unless each part can be taken out of them in turn, at its first
-// occurrence. It suits framed lines that race each other (a result and a
-// URC); Host.ExpectAnyOrder is the exact-permutation check.
-func ExpectAnyOrder(t testing.TB, h *simtest.Host, parts ...string) {
-	t.Helper()
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	b, err := h.Next(n, simtest.Timeout)
-	if err != nil {
-		t.Fatalf("waiting for %q: %v; got %q", parts, err, b)
-	}
-	rest := string(b)
-	for _, p := range parts {
-		i := strings.Index(rest, p)
-		if i < 0 {
-			t.Fatalf("got %q; want %q in any order", b, parts)
-		}
-		rest = rest[:i] + rest[i+len(p):]
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -246,27 +245,3 @@ func TestTLSBrokers(t *testing.T) {
 	}
 }
 
-func TestExpectAnyOrder(t *testing.T) {
-	tests := []struct {
-		name  string
-		sent  string
-		parts []string
-		ok    bool
-	}{
-		{"in order", "\r\nOK\r\n\r\n+URC\r\n", []string{"\r\nOK\r\n", "\r\n+URC\r\n"}, true},
-		{"swapped", "\r\n+URC\r\n\r\nOK\r\n", []string{"\r\nOK\r\n", "\r\n+URC\r\n"}, true},
-		{"other bytes", "\r\n+URC\r\n\r\nNO\r\n", []string{"\r\nOK\r\n", "\r\n+URC\r\n"}, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			host, dev := net.Pipe()
-			t.Cleanup(func() { host.Close(); dev.Close() })
-			h := simtest.New(host)
-			go dev.Write([]byte(tc.sent))
-			msg := fails(t, func(tb testing.TB) { simtesting.ExpectAnyOrder(tb, h, tc.parts...) })
-			if (msg == "") != tc.ok {
-				t.Fatalf("failure %q, want ok=%t", msg, tc.ok)
-			}
-		})
-	}
-}

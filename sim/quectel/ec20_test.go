@@ -212,7 +212,7 @@ func TestEC20RemoteClose(t *testing.T) {
 		{Send: `AT+QMTPUB=0,1,1,0,"up",2`, Want: "\r\n> "},
 		{Raw: []byte("hi"), Want: ok},
 	})
-	simtesting.ExpectAnyOrder(t, h2, urc("+QMTPUB: 0,1,0"), urc("+QMTSTAT: 0,1"))
+	h2.ExpectAnyOrder(t, urc("+QMTPUB: 0,1,0"), urc("+QMTSTAT: 0,1"))
 }
 
 // TLS over QMTCFG "ssl": seclevel 0 skips verification; seclevel 1
