@@ -28,4 +28,3 @@ func StartModem(t testing.TB, name, broker string, opts sim.Options) *simtest.Ho
 	opts.Broker = broker
 	return simtest.Start(t, name, opts)
 }
-

@@ -14,7 +14,6 @@ import (
 
 	"github.com/atrun/atrun/internal/simtesting"
 	"github.com/atrun/atrun/internal/testbroker"
-	"github.com/atrun/atrun/sim/simtest"
 )
 
 // recorder is a testing.TB whose Fatal/Fatalf record the message and end
@@ -244,4 +243,3 @@ func TestTLSBrokers(t *testing.T) {
 		})
 	}
 }
-
