@@ -491,6 +491,43 @@ func TestAir780PublishTLS(t *testing.T) {
 	}
 }
 
+// The mutual TLS flow under the fault knobs: slow answers, answers in
+// small pieces, stray URCs, a broker that closes after the message; each
+// must end with the message carried and the link closed.
+func TestAir780PublishTLSUnderFaults(t *testing.T) {
+	p := newTestPKI(t)
+	plain, _, mutual := tlsTestBroker(t, p)
+	dir := t.TempDir()
+	params := map[string]string{"tls_mode": "mutual", "qos": "1"}
+	for name, b := range map[string][]byte{"ca_file": p.ca, "client_cert": p.clientCert, "client_key": p.clientKey} {
+		f := filepath.Join(dir, name+".pem")
+		require.NoError(t, os.WriteFile(f, b, 0o600))
+		params[name] = f
+	}
+	cases := []struct {
+		name string
+		opts sim.Options
+	}{
+		{"latency", sim.Options{Latency: 10 * time.Millisecond}},
+		{"small chunks", sim.Options{Chunk: 3, Seed: 3}},
+		{"injected URC", sim.Options{InjectURC: "+CGEV: ME PDN ACT 1", InjectEvery: 3}},
+		{"remote close after publish", sim.Options{RemoteCloseSends: 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			topic := "air780/tls-fault/" + strings.ReplaceAll(c.name, " ", "-")
+			sub := subscribe(t, plain, topic, 1)
+			r := runFlow(t, mutual, flowRun{Vendor: "air780", Script: "air780/publish-tls.at", Sim: c.opts,
+				Params: paramsWith(params, map[string]string{"topic": topic, "message": "m"})})
+			require.NoError(t, r.Err)
+			assert.Equal(t, []byte("m"), sub.wait(t, 1, 20*time.Second)[0].Payload)
+			sent := commands(r)
+			assert.Equal(t, "AT+MIPCLOSE", sent[len(sent)-1], "the link closed")
+			assert.NotContains(t, r.Transcript, "PRIVATE KEY")
+		})
+	}
+}
+
 // testPKI is a throw-away CA with a server certificate for 127.0.0.1 and
 // a client certificate, all PEM (as sim/air780's TLS tests make them).
 type testPKI struct {
