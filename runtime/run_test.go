@@ -585,3 +585,16 @@ log "start ${err}"
 		assert.Equal(t, []string{"start 0"}, out.logs())
 	})
 }
+
+func TestTranscriptRedactsEscapedSecrets(t *testing.T) {
+	f := &fake{answer: func(string) []string { return []string{"\r\nOK\r\n"} }}
+	p := compile(t, "param psk secret\nsend `AT+CWJAP=\"lab\",\"${at_escape(psk, \"esp\")}\"` expect \"OK\"\nsend `AT+X=\"${at_escape(psk)}\"` expect \"OK\"\n")
+	host, dev := net.Pipe()
+	go f.serve(dev)
+	var tr bytes.Buffer
+	res := p.Run(context.Background(), host, Options{Params: map[string]string{"psk": `a,b"c\d`}, Transcript: &tr})
+	require.NoError(t, res.Err)
+	assert.NotContains(t, tr.String(), `a\\,b`)
+	assert.NotContains(t, tr.String(), `a,b\\22`)
+	assert.Contains(t, tr.String(), `AT+CWJAP=\"lab\",\"***\"`)
+}

@@ -603,11 +603,29 @@ func roundDuration(d time.Duration) time.Duration {
 
 // redact hides secret values, also in their hex form (inside packed MQTT
 // packets written in hex mode).
-func (r *run) redact(s string) string {
-	for _, sec := range r.p.secretValues(r.vars) {
-		s = strings.ReplaceAll(s, sec, "***")
-		s = strings.ReplaceAll(s, strings.ToUpper(hex.EncodeToString([]byte(sec))), "***")
-		s = strings.ReplaceAll(s, hex.EncodeToString([]byte(sec)), "***")
+func (r *run) redact(s string) string { return redactAll(s, r.p.secretValues(r.vars)) }
+
+// secretForms are the shapes a secret takes on the wire: as is, in hex
+// (packed MQTT written in hex mode), and escaped for an AT string
+// parameter (V.250 \HH, Luat \22, ESP-AT backslash escapes).
+func secretForms(sec string) []string {
+	forms := []string{sec, strings.ToUpper(hex.EncodeToString([]byte(sec))), hex.EncodeToString([]byte(sec))}
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `,`, `\,`).Replace(sec)
+	hexEsc := strings.NewReplacer(`\`, `\5C`, `"`, `\22`).Replace(sec)
+	for _, f := range []string{esc, hexEsc} {
+		if f != sec {
+			forms = append(forms, f)
+		}
+	}
+	return forms
+}
+
+// redactAll replaces every form of every secret with ***.
+func redactAll(s string, secrets []string) string {
+	for _, sec := range secrets {
+		for _, f := range secretForms(sec) {
+			s = strings.ReplaceAll(s, f, "***")
+		}
 	}
 	return s
 }
@@ -627,11 +645,7 @@ func (t *transcript) rx(b []byte, at time.Time) { t.write("RX", b, at) }
 func (t *transcript) tx(b []byte, at time.Time) { t.write("TX", b, at) }
 
 func (t *transcript) write(dir string, b []byte, at time.Time) {
-	s := string(b)
-	for _, sec := range t.secrets {
-		s = strings.ReplaceAll(s, sec, "***")
-		s = strings.ReplaceAll(s, strings.ToUpper(hex.EncodeToString([]byte(sec))), "***")
-	}
+	s := redactAll(string(b), t.secrets)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	fmt.Fprintf(t.w, "%s %s %s\n", at.Format("15:04:05.000000"), dir, strconv.Quote(s))

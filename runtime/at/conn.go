@@ -67,6 +67,7 @@ var DefaultDataHeaders = []DataHeader{
 	{Re: regexp.MustCompile(`^\+CMQTTRX(?:TOPIC|PAYLOAD): ?\d+,(\d+)$`), LenGroup: 1},                         // SIMCom CMQTT
 	{Re: regexp.MustCompile(`^\+MQTTSUBRECV: ?\d+,"[^"]*",(\d+),$`), LenGroup: 1, Inline: true},               // ESP-AT
 	{Re: regexp.MustCompile(`^\+MSUB: ?"[^"]*",(\d+) byte,$`), LenGroup: 1, Inline: true},                     // Luat Air780
+	{Re: regexp.MustCompile(`^\+MSUB: ?[^"\r\n][^\r\n]*?,(\d+) byte,$`), LenGroup: 1, Inline: true},           // Luat Air780, bare topic
 	{Re: regexp.MustCompile(`^\+QIRD: ?(\d+)$`), LenGroup: 1},                                                 // Quectel
 	{Re: regexp.MustCompile(`^\+USORD: ?\d+,(\d+),"$`), LenGroup: 1, Inline: true, Suffix: `"`},               // u-blox binary read
 	{Re: regexp.MustCompile(`^\+SMSUB: ?"[^"]*",(\d+),$`), LenGroup: 1, Inline: true},                         // SIM7000 SM* (length form)
