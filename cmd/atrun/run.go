@@ -255,6 +255,12 @@ func (e *env) runCmd(args []string) int {
 		recs = e.runMany(ctx, cfg, targets, &f)
 	}
 	if brk != nil && !f.jsonOut {
+		if len(brk.Received()) == 0 {
+			// A QoS 0 publish may still be on its way when the modem says OK.
+			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			brk.Wait(wctx, func(broker.Message) bool { return true })
+			cancel()
+		}
 		msgs := brk.Received()
 		fmt.Fprintf(e.stdout, "broker received %d message(s)\n", len(msgs))
 		for _, m := range msgs {
