@@ -34,6 +34,12 @@ var recorded = []struct {
 	{"bc26", "bc26/publish.at", map[string]string{"topic": "atrun/replay", "qos": "1"}},
 	{"ec20", "ec20/info.at", nil},
 	{"ec20", "ec20/publish.at", map[string]string{"topic": "atrun/replay", "qos": "1"}},
+	{"sim8200", "sim8200/info.at", nil},
+	{"sim8200", "sim8200/publish.at", map[string]string{"topic": "atrun/replay", "qos": "1"}},
+	{"esp8266", "esp8266/info.at", nil},
+	{"esp8266", "esp8266/publish.at", map[string]string{"topic": "atrun/replay", "qos": "1", "ssid": "lab", "psk": "secret123"}},
+	{"air780", "air780/info.at", nil},
+	{"air780", "air780/publish.at", map[string]string{"topic": "atrun/replay", "qos": "1"}},
 }
 
 func recordingPath(script string) string {
