@@ -1,14 +1,7 @@
 package scripts
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/atrun/atrun/internal/simtesting"
 	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/sim"
@@ -437,7 +431,7 @@ func TestAir780PublishUnderFaults(t *testing.T) {
 // TLS listeners (one-way and mutual), and a CA that did not sign the
 // broker's certificate.
 func TestAir780PublishTLS(t *testing.T) {
-	p := newTestPKI(t)
+	p := simtesting.NewPKI(t)
 	plain, oneWay, mutual := tlsTestBroker(t, p)
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
@@ -445,8 +439,8 @@ func TestAir780PublishTLS(t *testing.T) {
 		require.NoError(t, os.WriteFile(f, b, 0o600))
 		return f
 	}
-	ca, cert, key := write("ca.pem", p.ca), write("client.pem", p.clientCert), write("client.key", p.clientKey)
-	otherCA := write("other-ca.pem", newTestPKI(t).ca)
+	ca, cert, key := write("ca.pem", p.CA), write("client.pem", p.ClientCert), write("client.key", p.ClientKey)
+	otherCA := write("other-ca.pem", simtesting.NewPKI(t).CA)
 	fsWrite := func(name string, b []byte) []string {
 		return []string{fmt.Sprintf(`AT+FSCREATE="%s"`, name), fmt.Sprintf(`AT+FSWRITE="%s",0,%d,15`, name, len(b))}
 	}
@@ -458,9 +452,9 @@ func TestAir780PublishTLS(t *testing.T) {
 	}{
 		{"none", oneWay, map[string]string{"tls_mode": "none"}, []string{`AT+SSLCFG="seclevel",88,0`}, ""},
 		{"server", oneWay, map[string]string{"tls_mode": "server", "ca_file": ca},
-			append(fsWrite("ca.crt", p.ca), `AT+SSLCFG="cacert",88,"ca.crt"`, `AT+SSLCFG="seclevel",88,1`), ""},
+			append(fsWrite("ca.crt", p.CA), `AT+SSLCFG="cacert",88,"ca.crt"`, `AT+SSLCFG="seclevel",88,1`), ""},
 		{"mutual", mutual, map[string]string{"tls_mode": "mutual", "ca_file": ca, "client_cert": cert, "client_key": key},
-			append(append(append(append(fsWrite("ca.crt", p.ca), `AT+SSLCFG="cacert",88,"ca.crt"`), fsWrite("client.crt", p.clientCert)...), fsWrite("client.key", p.clientKey)...),
+			append(append(append(append(fsWrite("ca.crt", p.CA), `AT+SSLCFG="cacert",88,"ca.crt"`), fsWrite("client.crt", p.ClientCert)...), fsWrite("client.key", p.ClientKey)...),
 				`AT+SSLCFG="clientcert",88,"client.crt"`, `AT+SSLCFG="clientkey",88,"client.key"`, `AT+SSLCFG="seclevel",88,2`), ""},
 		{"wrong CA", oneWay, map[string]string{"tls_mode": "server", "ca_file": otherCA}, nil, "cannot connect to 127.0.0.1:" + portOf(oneWay) + " (STATE: TCP CLOSED)"},
 	}
@@ -494,11 +488,11 @@ func TestAir780PublishTLS(t *testing.T) {
 // small pieces, stray URCs, a broker that closes after the message; each
 // must end with the message carried and the link closed.
 func TestAir780PublishTLSUnderFaults(t *testing.T) {
-	p := newTestPKI(t)
+	p := simtesting.NewPKI(t)
 	plain, _, mutual := tlsTestBroker(t, p)
 	dir := t.TempDir()
 	params := map[string]string{"tls_mode": "mutual", "qos": "1"}
-	for name, b := range map[string][]byte{"ca_file": p.ca, "client_cert": p.clientCert, "client_key": p.clientKey} {
+	for name, b := range map[string][]byte{"ca_file": p.CA, "client_cert": p.ClientCert, "client_key": p.ClientKey} {
 		f := filepath.Join(dir, name+".pem")
 		require.NoError(t, os.WriteFile(f, b, 0o600))
 		params[name] = f
@@ -527,81 +521,12 @@ func TestAir780PublishTLSUnderFaults(t *testing.T) {
 	}
 }
 
-// testPKI is a throw-away CA with a server certificate for 127.0.0.1 and
-// a client certificate, all PEM (as sim/air780's TLS tests make them).
-type testPKI struct {
-	ca, serverCert, serverKey, clientCert, clientKey []byte
-}
-
-func newTestPKI(t *testing.T) testPKI {
-	t.Helper()
-	caKey := newTestKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "atrun scripts test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	caCert, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage, server bool) ([]byte, []byte) {
-		k := newTestKey(t)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: cn},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		}
-		if server {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-		require.NoError(t, err)
-		kb, err := x509.MarshalECPrivateKey(k)
-		require.NoError(t, err)
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
-	}
-	p := testPKI{ca: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
-	p.serverCert, p.serverKey = leaf(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, true)
-	p.clientCert, p.clientKey = leaf(3, "atrun-client", x509.ExtKeyUsageClientAuth, false)
-	return p
-}
-
-func newTestKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	return k
-}
-
 // tlsTestBroker runs one mosquitto with a plain listener (for the
 // independent subscriber) and two TLS listeners: oneWay asks for no
 // client certificate, mutual requires one signed by the CA.
-func tlsTestBroker(t *testing.T, p testPKI) (plain, oneWay, mutual string) {
+func tlsTestBroker(t *testing.T, p simtesting.PKI) (plain, oneWay, mutual string) {
 	t.Helper()
-	// Readable by all: mosquitto started as root drops to its own user.
-	dir, err := os.MkdirTemp("", "atrun-scripts-mosquitto-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	file := func(name string, b []byte) string {
-		f := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(f, b, 0o644))
-		return f
-	}
-	files := []string{
-		"cafile " + file("ca.pem", p.ca),
-		"certfile " + file("server.pem", p.serverCert),
-		"keyfile " + file("server.key", p.serverKey),
-	}
+	files := p.MosquittoFiles(t)
 	port1, port2 := freeTestPort(t), freeTestPort(t)
 	var conf []string
 	conf = append(conf, "listener "+port1+" 127.0.0.1")

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/atrun/atrun/internal/simtesting"
 	"github.com/atrun/atrun/internal/testbroker"
 	"github.com/atrun/atrun/runtime"
 )
@@ -160,7 +161,7 @@ func TestCloudMosquittoAuth(t *testing.T) {
 // Aliyun's securemode=2 opens the link with TLS (no certificate checks,
 // as the Luat guide's Aliyun example).
 func TestCloudAliyunTLS(t *testing.T) {
-	plain, oneWay, _ := tlsTestBroker(t, newTestPKI(t))
+	plain, oneWay, _ := tlsTestBroker(t, simtesting.NewPKI(t))
 	c := cloudCases()[2]
 	sub := subscribe(t, plain, c.topic, 1)
 	r := runFlow(t, oneWay, flowRun{Vendor: c.vendor, Script: c.script, Params: paramsWith(c.params, map[string]string{"securemode": "2"})})
