@@ -58,7 +58,7 @@ func TestAir780Publish(t *testing.T) {
 				assert.True(t, m.Retain)
 				assert.Equal(t, []byte(c.message), m.Payload)
 			}
-			sent := commands(r)
+			sent := r.sent()
 			if c.message == "" {
 				assert.Contains(t, sent, fmt.Sprintf(`AT+MPUB="%s",%d,%d,""`, topic, c.qos, b2i(c.retain)))
 			} else {
@@ -99,7 +99,7 @@ func TestAir780PublishChecks(t *testing.T) {
 			r := runFlow(t, "127.0.0.1:1", flowRun{Vendor: "air780", Script: "air780/" + c.script, Params: paramsWith(map[string]string{"topic": "t"}, c.params)})
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
-			assert.Empty(t, commands(r))
+			assert.Empty(t, r.sent())
 		})
 	}
 }
@@ -120,7 +120,7 @@ func TestAir780PublishRefused(t *testing.T) {
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
 			assert.Equal(t, runtime.KindFail, runtime.KindOf(r.Err))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Equal(t, c.wantTail, sent[len(sent)-len(c.wantTail):])
 			assert.NotContains(t, sent, "AT+MDISCONNECT", "no session to end")
 		})
@@ -149,7 +149,7 @@ func TestAir780PublishLossAfterConfirmation(t *testing.T) {
 				Params: map[string]string{"topic": topic, "message": "m", "qos": "1", "client_id": "loss-" + c.loss}})
 			require.NoError(t, r.Err)
 			assert.Equal(t, []byte("m"), sub.wait(t, 1, 20*time.Second)[0].Payload)
-			sent := commands(r)
+			sent := r.sent()
 			assert.Equal(t, "AT+MIPCLOSE", sent[len(sent)-1], "the link closed")
 			assert.Equal(t, 1, countOf(sent, "AT+MIPCLOSE"))
 			if !strings.Contains(r.Transcript, fmt.Sprintf("RX %q", "\r\n"+c.urc+"\r\n")) {
@@ -194,7 +194,7 @@ func TestAir780PublishRecovers(t *testing.T) {
 			// At least once: the first copy was sent before the loss showed.
 			assert.Equal(t, []byte("m"), sub.wait(t, 1, 20*time.Second)[0].Payload)
 			assert.Contains(t, r.Logs, "reconnecting after "+c.urc+" (1 of 2)")
-			sent := commands(r)
+			sent := r.sent()
 			pub := fmt.Sprintf(`AT+MPUBEX="%s",1,0,1`, topic)
 			i := indexOf(sent, pub)
 			require.GreaterOrEqual(t, i, 0)
@@ -241,7 +241,7 @@ include %q
 		Params: map[string]string{"topic": topic, "message": "after recovery", "qos": "1", "apn": "cmnet"}})
 	require.NoError(t, r.Err)
 	assert.Equal(t, []byte("after recovery"), sub.wait(t, 1, 20*time.Second)[0].Payload)
-	sent := commands(r)
+	sent := r.sent()
 	start := fmt.Sprintf(`AT+MIPSTART="%s",%s`, host, port)
 	i := indexOf(sent[1:], `AT+MCONFIG="atrun-air780","",""`) + 1
 	require.Greater(t, i, 0)
@@ -286,7 +286,7 @@ func TestAir780Subscribe(t *testing.T) {
 			require.NoError(t, r.Err)
 			assert.Equal(t, c.payloads, r.emitted("message"))
 			assert.Equal(t, []string{topic, topic, topic}, r.emitted("topic_received"))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Contains(t, sent, fmt.Sprintf(`AT+MSUB="%s",%s`, topic, c.qos))
 			tail := append([]string{fmt.Sprintf(`AT+MUNSUB="%s"`, topic)}, air780Release...)
 			if c.cache {
@@ -312,7 +312,7 @@ func TestAir780SubscribeCacheBareLineBreak(t *testing.T) {
 		OnLog:  publishOnSubscribed(t, addr, topic, []string{payload})})
 	require.NoError(t, r.Err)
 	assert.Equal(t, []string{payload}, r.emitted("message"))
-	sent := commands(r)
+	sent := r.sent()
 	assert.Equal(t, append(air780Release, "AT+MQTTMSGSET=0"), sent[len(sent)-3:], "finally ran")
 }
 
@@ -354,7 +354,7 @@ func TestAir780SubscribeRecovers(t *testing.T) {
 			assert.Equal(t, payloads, r.emitted("message"))
 			assert.EqualValues(t, 2, subscribed.Load())
 			assert.Contains(t, r.Logs, "reconnecting after "+c.urc+" (1 of 2)")
-			sent := commands(r)
+			sent := r.sent()
 			sub := fmt.Sprintf(`AT+MSUB="%s",1`, topic)
 			i := indexOf(sent, sub)
 			require.GreaterOrEqual(t, i, 0)
@@ -373,7 +373,7 @@ func TestAir780SubscribeGivesUp(t *testing.T) {
 		Params: map[string]string{"topic": "air780/gives-up", "wait": "20s", "reconnects": "1"}})
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), "the link was lost 2 times (last: CLOSED): received 0 of 1 messages")
-	assert.Equal(t, "AT+MIPCLOSE", commands(r)[len(commands(r))-1])
+	assert.Equal(t, "AT+MIPCLOSE", r.sent()[len(r.sent())-1])
 }
 
 func TestAir780Info(t *testing.T) {
@@ -413,7 +413,7 @@ func TestAir780PublishUnderFaults(t *testing.T) {
 			r := runFlow(t, addr, flowRun{Vendor: "air780", Script: "air780/publish.at", Sim: c.opts,
 				Params: map[string]string{"topic": topic, "message": "m", "qos": "1"}})
 			t.Logf("outcome: %v", r.Err)
-			sent := commands(r)
+			sent := r.sent()
 			require.NotEmpty(t, sent)
 			assert.Equal(t, "AT+MIPCLOSE", sent[len(sent)-1], "finally closed the link")
 			if r.Err == nil {
@@ -464,7 +464,7 @@ func TestAir780PublishTLS(t *testing.T) {
 			sub := subscribe(t, plain, topic, 1)
 			r := runFlow(t, c.addr, flowRun{Vendor: "air780", Script: "air780/publish-tls.at",
 				Params: paramsWith(c.params, map[string]string{"topic": topic, "message": "secure " + c.name, "qos": "1"})})
-			sent := commands(r)
+			sent := r.sent()
 			start := fmt.Sprintf(`AT+SSLMIPSTART="127.0.0.1",%s`, portOf(c.addr))
 			assert.Contains(t, sent, start)
 			assert.NotContains(t, r.Transcript, "PRIVATE KEY", "the client key stays out of the transcript")
@@ -514,7 +514,7 @@ func TestAir780PublishTLSUnderFaults(t *testing.T) {
 				Params: paramsWith(params, map[string]string{"topic": topic, "message": "m"})})
 			require.NoError(t, r.Err)
 			assert.Equal(t, []byte("m"), sub.wait(t, 1, 20*time.Second)[0].Payload)
-			sent := commands(r)
+			sent := r.sent()
 			assert.Equal(t, "AT+MIPCLOSE", sent[len(sent)-1], "the link closed")
 			assert.NotContains(t, r.Transcript, "PRIVATE KEY")
 		})

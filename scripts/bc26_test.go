@@ -56,7 +56,7 @@ func TestBC26Publish(t *testing.T) {
 			if c.qos > 0 {
 				id = 1
 			}
-			sent := commands(r)
+			sent := r.sent()
 			assert.Contains(t, sent, fmt.Sprintf(`AT+QMTPUB=0,%d,%d,%d,"%s"`, id, c.qos, b2i(c.retain), topic))
 			assert.Contains(t, sent, `AT+QMTCFG="dataformat",0,1,1`)
 			// The payload went as hex digits and Ctrl-Z.
@@ -92,7 +92,7 @@ func TestBC26PublishRefused(t *testing.T) {
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
 			assert.Equal(t, runtime.KindFail, runtime.KindOf(r.Err))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Equal(t, c.wantTail, sent[len(sent)-len(c.wantTail):])
 			assert.NotContains(t, sent, "AT+QMTDISC=0", "no session to end")
 		})
@@ -118,7 +118,7 @@ func TestBC26PublishChecks(t *testing.T) {
 			r := runFlow(t, "127.0.0.1:1", flowRun{Vendor: "bc26", Script: "bc26/publish.at", Params: params})
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
-			assert.Empty(t, commands(r))
+			assert.Empty(t, r.sent())
 		})
 	}
 }
@@ -135,7 +135,7 @@ func TestBC26Subscribe(t *testing.T) {
 			require.NoError(t, r.Err)
 			assert.Equal(t, payloads, r.emitted("message"))
 			assert.Equal(t, []string{topic, topic, topic}, r.emitted("topic_received"))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Contains(t, sent, fmt.Sprintf(`AT+QMTSUB=0,1,"%s",%s`, topic, qos))
 			assert.Equal(t, []string{fmt.Sprintf(`AT+QMTUNS=0,2,"%s"`, topic), "AT+QMTDISC=0", "AT+QMTCLOSE=0"}, sent[len(sent)-3:])
 		})
@@ -194,7 +194,7 @@ func testQMTPublishUnderFaults(t *testing.T, vendor, urc string, release []strin
 			r := runFlow(t, addr, flowRun{Vendor: vendor, Script: vendor + "/publish.at", Sim: c.opts,
 				Params: map[string]string{"topic": topic, "message": "m", "qos": "1"}})
 			t.Logf("outcome: %v", r.Err)
-			sent := commands(r)
+			sent := r.sent()
 			require.NotEmpty(t, sent)
 			if strings.Contains(r.Transcript, `+QMTOPEN: 0,0`) {
 				assert.Equal(t, release, sent[len(sent)-len(release):], "finally ran")
@@ -247,22 +247,6 @@ func responseLines(transcript, last string) int {
 }
 
 var crlfLine = regexp.MustCompile("\r\n([^\r\n]+)\r\n")
-
-// commands lists the command lines the host sent, unquoted (flowResult.sent
-// keeps the transcript's Go escapes: \" for a quote).
-func commands(r flowResult) []string {
-	var out []string
-	for _, line := range strings.Split(r.Transcript, "\n") {
-		_, q, ok := strings.Cut(line, " TX ")
-		if !ok {
-			continue
-		}
-		if s, err := strconv.Unquote(q); err == nil && strings.HasPrefix(s, "AT") {
-			out = append(out, strings.TrimSuffix(s, "\r"))
-		}
-	}
-	return out
-}
 
 func containsAny(s string, frags []string) bool {
 	for _, f := range frags {

@@ -167,7 +167,7 @@ func TestCloudAliyunTLS(t *testing.T) {
 	r := runFlow(t, oneWay, flowRun{Vendor: c.vendor, Script: c.script, Params: paramsWith(c.params, map[string]string{"securemode": "2"})})
 	require.NoError(t, r.Err)
 	assert.Contains(t, string(sub.wait(t, 1, 20*time.Second)[0].Payload), "temperature")
-	sent := commands(r)
+	sent := r.sent()
 	assert.Contains(t, sent, `AT+SSLCFG="seclevel",88,0`)
 	assert.Contains(t, sent, fmt.Sprintf(`AT+SSLMIPSTART="127.0.0.1",%s`, portOf(oneWay)))
 	assert.Contains(t, sent, `AT+MCONFIG="868488076506128|securemode=2,signmethod=hmacmd5|","868488076506128&k1hipglLdjU","***"`)
@@ -194,7 +194,7 @@ func TestCloudChecks(t *testing.T) {
 			r := runFlow(t, "127.0.0.1:1", flowRun{Vendor: c.c.vendor, Script: c.c.script, Params: paramsWith(c.c.params, c.params)})
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
-			assert.Empty(t, commands(r))
+			assert.Empty(t, r.sent())
 		})
 	}
 }

@@ -60,7 +60,7 @@ func TestEC20Publish(t *testing.T) {
 			if c.qos > 0 {
 				id = 1
 			}
-			sent := commands(r)
+			sent := r.sent()
 			if c.message == "" {
 				// Nothing to count: the Ctrl-Z form.
 				assert.Contains(t, sent, fmt.Sprintf(`AT+QMTPUB=0,%d,%d,%d,"%s"`, id, c.qos, b2i(c.retain), topic))
@@ -93,7 +93,7 @@ func TestEC20PublishWithoutQMTPUBEX(t *testing.T) {
 		Params: map[string]string{"topic": topic, "message": msg, "qos": "1"}})
 	require.NoError(t, r.Err)
 	assert.Equal(t, []byte(msg), sub.wait(t, 1, 20*time.Second)[0].Payload)
-	sent := commands(r)
+	sent := r.sent()
 	pubex := fmt.Sprintf(`AT+QMTPUBEX=0,1,1,0,"%s",%d`, topic, len(msg))
 	pub := fmt.Sprintf(`AT+QMTPUB=0,1,1,0,"%s",%d`, topic, len(msg))
 	i := indexOf(sent, pubex)
@@ -122,7 +122,7 @@ include %q
 	r := runFlow(t, addr, flowRun{Vendor: "ec20", Script: script, Params: map[string]string{"topic": topic, "message": "again"}})
 	require.NoError(t, r.Err)
 	assert.Equal(t, []byte("again"), sub.wait(t, 1, 20*time.Second)[0].Payload)
-	sent := commands(r)
+	sent := r.sent()
 	assert.NotContains(t, sent, `AT+QICSGP=1,1,"","","",0`, "the active context is used as it is")
 	assert.NotContains(t, sent, "AT+QIDEACT=1", "and left active")
 	assert.Equal(t, []string{"10.64.12.7"}, r.emitted("ip"))
@@ -150,7 +150,7 @@ func TestEC20PublishRefused(t *testing.T) {
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
 			assert.Equal(t, runtime.KindFail, runtime.KindOf(r.Err))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Equal(t, c.wantTail, sent[len(sent)-len(c.wantTail):])
 			assert.NotContains(t, sent, "AT+QMTDISC=0", "no session to end")
 		})
@@ -176,7 +176,7 @@ func TestEC20PublishChecks(t *testing.T) {
 			r := runFlow(t, "127.0.0.1:1", flowRun{Vendor: "ec20", Script: "ec20/publish.at", Params: params})
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
-			assert.Empty(t, commands(r))
+			assert.Empty(t, r.sent())
 		})
 	}
 }
@@ -193,7 +193,7 @@ func TestEC20Subscribe(t *testing.T) {
 			require.NoError(t, r.Err)
 			assert.Equal(t, payloads, r.emitted("message"))
 			assert.Equal(t, []string{topic, topic, topic}, r.emitted("topic_received"))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Contains(t, sent, `AT+QMTCFG="recv/mode",0,0,1`)
 			assert.Contains(t, sent, fmt.Sprintf(`AT+QMTSUB=0,1,"%s",%s`, topic, qos))
 			assert.Equal(t, append([]string{fmt.Sprintf(`AT+QMTUNS=0,2,"%s"`, topic)}, ec20Release...), sent[len(sent)-4:])

@@ -75,7 +75,7 @@ func TestESP8266Publish(t *testing.T) {
 				assert.True(t, m.Retain)
 				assert.Equal(t, []byte(c.message), m.Payload)
 			}
-			sent := commands(r)
+			sent := r.sent()
 			assert.Contains(t, sent, `AT+CWJAP="lab","***"`)
 			assert.Contains(t, sent, "AT+MQTTCONNCFG=0,60,0,\"\",\"\",0,0")
 			assert.Contains(t, sent, fmt.Sprintf(`AT+MQTTCONN=0,"%s",%s,0`, strings.Split(addr, ":")[0], strings.Split(addr, ":")[1]))
@@ -103,7 +103,7 @@ func TestESP8266PublishTooLong(t *testing.T) {
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), "the module refused to publish 600 bytes to t: the message is too long for the module's MQTT buffer (ERR CODE:0x010a604c)")
 	assert.Equal(t, runtime.KindFail, runtime.KindOf(r.Err))
-	assert.Equal(t, espRelease, commands(r)[len(commands(r))-2:], "finally released the link and left the AP")
+	assert.Equal(t, espRelease, r.sent()[len(r.sent())-2:], "finally released the link and left the AP")
 }
 
 // Bad input fails before a byte is sent.
@@ -123,7 +123,7 @@ func TestESP8266PublishChecks(t *testing.T) {
 				Params: espParams(paramsWith(map[string]string{"topic": "t"}, c.params))})
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), c.wantErr)
-			assert.Empty(t, commands(r))
+			assert.Empty(t, r.sent())
 		})
 	}
 }
@@ -136,7 +136,7 @@ func TestESP8266PublishWiFi(t *testing.T) {
 			Params: map[string]string{"topic": "t", "ssid": "lab", "psk": "short"}})
 		require.Error(t, r.Err)
 		assert.Contains(t, r.Err.Error(), "cannot join the Wi-Fi AP lab: wrong password (+CWJAP:2)")
-		assert.NotContains(t, commands(r), "AT+CWQAP", "not joined: nothing to leave")
+		assert.NotContains(t, r.sent(), "AT+CWQAP", "not joined: nothing to leave")
 		assert.NotContains(t, r.Transcript, "short")
 	})
 	t.Run("no saved AP", func(t *testing.T) {
@@ -162,7 +162,7 @@ include %q
 			Params: map[string]string{"topic": topic, "message": "via saved AP"}})
 		require.NoError(t, r.Err)
 		assert.Equal(t, []byte("via saved AP"), sub.wait(t, 1, 20*time.Second)[0].Payload)
-		sent := commands(r)
+		sent := r.sent()
 		assert.NotContains(t, sent, "AT+CWQAP")
 		for _, s := range sent {
 			assert.False(t, strings.HasPrefix(s, "AT+CWJAP="), "no join: %q", s)
@@ -185,7 +185,7 @@ func TestESP8266PublishRefused(t *testing.T) {
 			// ESP-AT does not tell a refused socket from a refused CONNECT.
 			assert.Contains(t, r.Err.Error(), fmt.Sprintf("cannot connect to %s: the client could not start (connection refused or broker unreachable) (ERR CODE:0x010a600b)", c.addr))
 			assert.Equal(t, runtime.KindFail, runtime.KindOf(r.Err))
-			assert.Equal(t, espRelease, commands(r)[len(commands(r))-2:], "finally released the link and left the AP")
+			assert.Equal(t, espRelease, r.sent()[len(r.sent())-2:], "finally released the link and left the AP")
 		})
 	}
 }
@@ -202,7 +202,7 @@ func TestESP8266Subscribe(t *testing.T) {
 			require.NoError(t, r.Err)
 			assert.Equal(t, payloads, r.emitted("message"))
 			assert.Equal(t, []string{topic, topic, topic}, r.emitted("topic_received"))
-			sent := commands(r)
+			sent := r.sent()
 			assert.Contains(t, sent, fmt.Sprintf(`AT+MQTTSUB=0,"%s",%s`, topic, qos))
 			assert.Equal(t, append([]string{fmt.Sprintf(`AT+MQTTUNSUB=0,"%s"`, topic)}, espRelease...), sent[len(sent)-3:])
 		})
@@ -216,7 +216,7 @@ func TestESP8266SubscribeLost(t *testing.T) {
 		Params: espParams(map[string]string{"topic": "esp8266/lost", "wait": "10s"})})
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), "the MQTT connection was lost: the broker closed it or the network failed (+MQTTDISCONNECTED:0)")
-	assert.Equal(t, espRelease, commands(r)[len(commands(r))-2:])
+	assert.Equal(t, espRelease, r.sent()[len(r.sent())-2:])
 }
 
 func TestESP8266Info(t *testing.T) {
@@ -230,7 +230,7 @@ func TestESP8266Info(t *testing.T) {
 		assert.Equal(t, []string{"a4:cf:12:00:01:5e"}, r.emitted("mac"))
 		assert.Equal(t, []string{fmt.Sprint(-113 + 2*25)}, r.emitted("rssi_dbm"))
 		assert.Len(t, r.emitted("sdk"), 1)
-		assert.Equal(t, "AT+CWQAP", commands(r)[len(commands(r))-1])
+		assert.Equal(t, "AT+CWQAP", r.sent()[len(r.sent())-1])
 	})
 	t.Run("not joined", func(t *testing.T) {
 		r := runFlow(t, "127.0.0.1:1", flowRun{Vendor: "esp8266", Script: "esp8266/info.at", Sim: opts})
@@ -238,7 +238,7 @@ func TestESP8266Info(t *testing.T) {
 		assert.Equal(t, []string{"a4:cf:12:00:01:5e"}, r.emitted("mac"))
 		assert.Empty(t, r.emitted("rssi_dbm"))
 		assert.Contains(t, r.Logs, "not joined to an AP: no signal to report (set ssid and psk)")
-		assert.NotContains(t, commands(r), "AT+CWQAP")
+		assert.NotContains(t, r.sent(), "AT+CWQAP")
 	})
 }
 
@@ -275,7 +275,7 @@ func TestESP8266PublishUnderFaults(t *testing.T) {
 			r := runFlow(t, addr, flowRun{Vendor: "esp8266", Script: "esp8266/publish.at", Sim: c.opts,
 				Params: espParams(map[string]string{"topic": topic, "message": "m", "qos": "1"})})
 			t.Logf("outcome: %v", r.Err)
-			sent := commands(r)
+			sent := r.sent()
 			require.GreaterOrEqual(t, len(sent), 2)
 			assert.Equal(t, espRelease, sent[len(sent)-2:], "finally ran")
 			if r.Err == nil {
