@@ -381,7 +381,7 @@ func mqttAck(name, packet, doc string, mk func(mqtt.Puback) mqtt.Packet) Func {
 			if err := mqttArity(name, args, 1, 2); err != nil {
 				return nil, err
 			}
-			id, ok := mqttInt(args[0])
+			id, ok := asInt(args[0])
 			if !ok || id < 0 || id > 65535 {
 				return nil, fmt.Errorf("%s: id: got %s, want int 1..65535", name, mqttValue(args[0]))
 			}
@@ -694,7 +694,7 @@ func (o mqttOpts) int(key string, lo, hi, def int64) (int64, error) {
 	if !ok {
 		return def, nil
 	}
-	n, ok := mqttInt(x)
+	n, ok := asInt(x)
 	if !ok || n < lo || n > hi {
 		return 0, fmt.Errorf("%s: option %q: got %s, want int %d..%d", o.prefix, key, mqttValue(x), lo, hi)
 	}
@@ -732,7 +732,7 @@ func (o mqttOpts) version() (byte, error) {
 	if !ok {
 		return mqtt.V311, nil
 	}
-	switch n, ok := mqttInt(x); {
+	switch n, ok := asInt(x); {
 	case ok && n == 4:
 		return mqtt.V311, nil
 	case ok && n == 5:
@@ -851,7 +851,7 @@ func (o mqttOpts) props(key string) (*mqtt.Properties, error) {
 		if b, ok := x.(bool); ok {
 			return &b
 		}
-		if n, ok := mqttInt(x); ok && (n == 0 || n == 1) {
+		if n, ok := asInt(x); ok && (n == 0 || n == 1) {
 			return new(n == 1)
 		}
 		firstErr = fmt.Errorf("%s: option %q: got %s, want true or false", po.prefix, k, mqttValue(x))
@@ -868,7 +868,7 @@ func (o mqttOpts) props(key string) (*mqtt.Properties, error) {
 			ids = l
 		}
 		for _, id := range ids {
-			n, ok := mqttInt(id)
+			n, ok := asInt(id)
 			if !ok || n < 1 || n > mqtt.MaxRemainingLength {
 				return nil, fmt.Errorf("%s: option \"subscription_id\": got %s, want int 1..268435455", po.prefix, mqttValue(id))
 			}
@@ -979,42 +979,6 @@ func mqttList(fn, name string, x any) ([]any, error) {
 	return nil, fmt.Errorf("%s: %s: got %s, want a filter string or a list", fn, name, mqttTypeName(x))
 }
 
-// mqttInt accepts Go integers and integral floats: expr gives int for 60
-// and float64 for 120/2.
-func mqttInt(x any) (int64, bool) {
-	switch n := x.(type) {
-	case int:
-		return int64(n), true
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
-		return n, true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case uint:
-		return int64(n), uint64(n) <= math.MaxInt64
-	case uint64:
-		return int64(n), n <= math.MaxInt64
-	case float64:
-		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
-			return int64(n), true
-		}
-	case float32:
-		if f := float64(n); f == math.Trunc(f) && math.Abs(f) < 1<<24 {
-			return int64(f), true
-		}
-	}
-	return 0, false
-}
-
 func mqttTypeName(x any) string {
 	switch x.(type) {
 	case nil:
@@ -1024,7 +988,7 @@ func mqttTypeName(x any) string {
 	case bool:
 		return "bool"
 	case float32, float64:
-		if _, ok := mqttInt(x); ok {
+		if _, ok := asInt(x); ok {
 			return "int"
 		}
 		return "float"
@@ -1033,7 +997,7 @@ func mqttTypeName(x any) string {
 	case map[string]any:
 		return "map"
 	}
-	if _, ok := mqttInt(x); ok {
+	if _, ok := asInt(x); ok {
 		return "int"
 	}
 	return fmt.Sprintf("%T", x)
@@ -1050,12 +1014,12 @@ func mqttValue(x any) string {
 	case bool:
 		return fmt.Sprint(v)
 	case float32, float64:
-		if n, ok := mqttInt(x); ok {
+		if n, ok := asInt(x); ok {
 			return fmt.Sprint(n)
 		}
 		return fmt.Sprint(v)
 	}
-	if n, ok := mqttInt(x); ok {
+	if n, ok := asInt(x); ok {
 		return fmt.Sprint(n)
 	}
 	return mqttTypeName(x)
