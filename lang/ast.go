@@ -235,6 +235,37 @@ type Finally struct {
 	Body   *Block `parser:"'finally' @@"`
 }
 
+// Dialect declares how a modem speaks, so that vendor knowledge lives in
+// scripts: what send appends, final result codes beyond V.250's, commands
+// with no final result, counted-data headers and the prompt. Every dialect
+// block of a script and its includes adds to one dialect.
+type Dialect struct {
+	Pos    Pos
+	EndPos Pos
+	Name   string         `parser:"'dialect' @Ident '{' EOL*"`
+	Items  []*DialectItem `parser:"( @@ EOL* )* '}'"`
+}
+
+// DialectItem is one declaration of a dialect block.
+type DialectItem struct {
+	Pos    Pos
+	EndPos Pos
+	Key    string     `parser:"@( 'line_ending' | 'final' | 'error' | 'no_final' | 'data' | 'prompt' )"`
+	Values []*Literal `parser:"@@ ( ',' EOL* @@ )*"`
+	Inline bool       `parser:"@'inline'?"`
+	Suffix *Str       `parser:"( 'suffix' @@ )?"`
+}
+
+// DialectKeys are the declarations a dialect block may hold.
+var DialectKeys = []string{"line_ending", "final", "error", "no_final", "data", "prompt"}
+
+// Literal is a string or a regex fixed when the script is written.
+type Literal struct {
+	Pos   Pos
+	Regex string `parser:"  @Regex"`
+	Text  *Str   `parser:"| @@"`
+}
+
 // Expr is an expr-lang expression, kept as source and compiled by runtime.
 type Expr struct {
 	Pos    Pos
@@ -299,6 +330,7 @@ func (s *Log) stmtPos() Pos         { return s.Pos }
 func (s *Emit) stmtPos() Pos        { return s.Pos }
 func (s *Fail) stmtPos() Pos        { return s.Pos }
 func (s *Finally) stmtPos() Pos     { return s.Pos }
+func (s *Dialect) stmtPos() Pos     { return s.Pos }
 
 // StmtPos returns where a statement starts.
 func StmtPos(s Stmt) Pos { return s.stmtPos() }

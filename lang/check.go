@@ -25,10 +25,11 @@ func Check(f *File) ErrorList {
 }
 
 type checker struct {
-	errs      ErrorList
-	params    map[string]*Param
-	flows     map[string]*Flow
-	finallyAt *Finally
+	lineEnding *DialectItem // the first line_ending declared
+	errs       ErrorList
+	params     map[string]*Param
+	flows      map[string]*Flow
+	finallyAt  *Finally
 }
 
 // collect records params and flows of f and its includes, reporting
@@ -173,6 +174,9 @@ func (c *checker) stmt(s Stmt, x ctx) {
 		}
 	case *Sleep:
 		c.duration(s.Duration)
+	case *Dialect:
+		topOnly("dialect")
+		c.dialect(s)
 	case *Finally:
 		topOnly("finally")
 		if c.finallyAt != nil {
@@ -334,6 +338,8 @@ func endPos(s Stmt) Pos {
 		return s.EndPos
 	case *Finally:
 		return s.EndPos
+	case *Dialect:
+		return s.EndPos
 	}
 	return Pos{}
 }
@@ -395,4 +401,85 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+func (c *checker) dialect(d *Dialect) {
+	for _, it := range d.Items {
+		c.dialectItem(it)
+	}
+}
+
+func (c *checker) dialectItem(it *DialectItem) {
+	for _, v := range it.Values {
+		if v.Text != nil && v.Text.HasExpr() {
+			c.errs.add(v.Pos, "a dialect is fixed when the script is written: no ${...} in %s", it.Key)
+		}
+		if v.Regex != "" {
+			if _, err := CompileRegex(v.Regex); err != nil {
+				c.errs.add(v.Pos, "%s", err)
+				continue
+			}
+		}
+		if v.Text != nil && !v.Text.HasExpr() && strings.TrimSpace(v.Text.Value()) == "" && it.Key != "line_ending" {
+			c.errs.add(v.Pos, "empty %s: a line or command is never empty", it.Key)
+		}
+	}
+	if it.Key != "data" {
+		if it.Inline {
+			c.errs.add(it.Pos, "inline only applies to data headers")
+		}
+		if it.Suffix != nil {
+			c.errs.add(it.Suffix.Pos, "suffix only applies to data headers")
+		}
+	}
+	one := func(what string) bool {
+		if len(it.Values) != 1 {
+			c.errs.add(it.Values[1].Pos, "%s takes one %s", it.Key, what)
+			return false
+		}
+		return true
+	}
+	switch it.Key {
+	case "line_ending":
+		if !one("string") {
+			return
+		}
+		v := it.Values[0]
+		if v.Text == nil || v.Text.HasExpr() {
+			c.errs.add(v.Pos, `line_ending must be "\r", "\r\n" or "\n"`)
+			return
+		}
+		switch v.Text.Value() {
+		case "\r", "\r\n", "\n":
+		default:
+			c.errs.add(v.Pos, `line_ending must be "\r", "\r\n" or "\n", got %q`, v.Text.Value())
+			return
+		}
+		if prev := c.lineEnding; prev != nil && prev.Values[0].Text.Value() != v.Text.Value() {
+			c.errs.add(it.Pos, "line_ending %q contradicts %q declared at %s", v.Text.Value(), prev.Values[0].Text.Value(), shortPos(prev.Pos, it.Pos))
+		} else if prev == nil {
+			c.lineEnding = it
+		}
+	case "prompt":
+		for _, v := range it.Values {
+			if v.Regex != "" {
+				c.errs.add(v.Pos, "a prompt is a string (it arrives without a line ending), not a regex")
+			}
+		}
+	case "data":
+		if !one("regex") {
+			return
+		}
+		v := it.Values[0]
+		if v.Regex == "" {
+			c.errs.add(v.Pos, "a data header is a /regex/ with a group (?P<len>\\d+) for the byte count")
+			return
+		}
+		if re, err := CompileRegex(v.Regex); err == nil && re.SubexpIndex("len") < 0 {
+			c.errs.add(v.Pos, "data header %s has no group (?P<len>\\d+) for the byte count", v.Regex)
+		}
+		if it.Suffix != nil && !it.Suffix.HasExpr() && it.Suffix.Value() == "" {
+			c.errs.add(it.Suffix.Pos, "empty suffix")
+		}
+	}
 }

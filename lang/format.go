@@ -38,10 +38,11 @@ const (
 type alignKind uint8
 
 const (
-	alignNone  alignKind = iota
-	alignSend            // pad after the send string, before "expect"
-	alignParam           // pad after the param name, before "="
-	alignAlt             // pad after the pattern, before "=>"
+	alignNone    alignKind = iota
+	alignSend              // pad after the send string, before "expect"
+	alignParam             // pad after the param name, before "="
+	alignAlt               // pad after the pattern, before "=>"
+	alignDialect           // pad after a dialect declaration's key
 )
 
 // outLine is one line of output. Aligned lines are head, padding, tail.
@@ -240,7 +241,7 @@ func (p *printer) stmts(list []Stmt, indent int) {
 
 func blockStmt(s Stmt) bool {
 	switch s.(type) {
-	case *RetryBlock, *On, *If, *Repeat, *Flow, *Finally:
+	case *RetryBlock, *On, *If, *Repeat, *Flow, *Finally, *Dialect:
 		return true
 	}
 	return false
@@ -282,9 +283,56 @@ func (p *printer) stmt(s Stmt, indent int) {
 		p.blockStmt(s.Pos, s.EndPos, "flow "+s.Name+"("+strings.Join(s.Params, ", ")+")", s.Body, indent)
 	case *Finally:
 		p.blockStmt(s.Pos, s.EndPos, "finally", s.Body, indent)
+	case *Dialect:
+		p.dialect(s, indent)
 	default:
 		p.simple(outLine{indent: indent, head: simpleText(s)}, s.stmtPos(), endPos(s))
 	}
+}
+
+// dialect prints a dialect block, one declaration a line, the values of a
+// run of declarations aligned.
+func (p *printer) dialect(d *Dialect, indent int) {
+	open := p.startTok(d.Pos)
+	p.unit(outLine{indent: indent, head: "dialect " + d.Name + " {", kind: lineOpen}, p.spanOf(open, p.nextPunct(open, "{")))
+	group := 0
+	for _, it := range d.Items {
+		mark := len(p.lines)
+		p.simple(outLine{indent: indent + 1, head: it.Key, tail: dialectValues(it), align: alignDialect}, it.Pos, it.EndPos)
+		l := &p.lines[len(p.lines)-1]
+		if l.align != alignDialect {
+			group = 0 // a multi-line declaration ends the run
+			continue
+		}
+		if group == 0 || len(p.lines) != mark+1 || l.blank {
+			group = p.newGroup()
+		}
+		l.group = group
+	}
+	c := p.lastTok(d.EndPos)
+	p.unit(outLine{indent: indent, head: "}", kind: lineClose}, p.spanOf(c, c))
+}
+
+func dialectValues(it *DialectItem) string {
+	parts := make([]string, len(it.Values))
+	for i, v := range it.Values {
+		parts[i] = literalText(v)
+	}
+	t := strings.Join(parts, ", ")
+	if it.Inline {
+		t += " inline"
+	}
+	if it.Suffix != nil {
+		t += " suffix " + strText(it.Suffix)
+	}
+	return t
+}
+
+func literalText(l *Literal) string {
+	if l.Regex != "" {
+		return l.Regex
+	}
+	return strText(l.Text)
 }
 
 // simple emits a statement that fits one unit.

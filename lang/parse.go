@@ -82,7 +82,7 @@ var parser = participle.MustBuild[File](
 	participle.Union[Stmt](
 		&Param{}, &TimeoutStmt{}, &Abort{}, &Include{}, &Send{}, &Write{}, &Expect{},
 		&RetryBlock{}, &Read{}, &On{}, &Let{}, &If{}, &Repeat{}, &Flow{}, &Call{},
-		&Sleep{}, &Log{}, &Emit{}, &Fail{}, &Finally{},
+		&Sleep{}, &Log{}, &Emit{}, &Fail{}, &Finally{}, &Dialect{},
 	),
 	participle.UseLookahead(4),
 )
@@ -519,7 +519,7 @@ func clip(s string) string {
 // stmtKeywords are the words that start a statement.
 var stmtKeywords = []string{
 	"send", "expect", "let", "write", "if", "log", "call", "emit", "read", "retry", "sleep",
-	"fail", "repeat", "on", "param", "include", "abort", "timeout", "flow", "finally",
+	"fail", "repeat", "on", "param", "include", "abort", "timeout", "flow", "finally", "dialect",
 }
 
 func (p *syntax) file() *File {
@@ -657,6 +657,8 @@ func (p *syntax) stmt() Stmt {
 	case "finally":
 		p.skip()
 		s = &Finally{Pos: pos, Body: p.block("finally"), EndPos: p.peek().Pos}
+	case "dialect":
+		s = p.dialect()
 	default:
 		p.notAStatement()
 	}
@@ -927,4 +929,66 @@ func (p *syntax) read() *Read {
 	s.Mods = p.mods()
 	s.EndPos = p.peek().Pos
 	return s
+}
+
+func (p *syntax) dialect() *Dialect {
+	d := &Dialect{Pos: p.next().Pos, Name: p.ident("after dialect")}
+	if !p.is("{") {
+		p.expected(`"{" to start the dialect block`)
+	}
+	p.open()
+	for !p.is("}") {
+		d.Items = append(d.Items, p.dialectItem())
+		p.skipEOL()
+	}
+	p.skip()
+	p.braces = p.braces[:len(p.braces)-1]
+	d.EndPos = p.peek().Pos
+	return d
+}
+
+func (p *syntax) dialectItem() *DialectItem {
+	t := p.peek()
+	if t.Type != tokIdent || !contains(DialectKeys, t.Value) {
+		if t.EOF() {
+			p.notAStatement()
+		}
+		if t.Type == tokIdent {
+			p.fail("unknown dialect declaration %q%s", t.Value, didYouMean(t.Value, DialectKeys))
+		}
+		p.expected(`a dialect declaration (` + strings.Join(DialectKeys, ", ") + `) or "}"`)
+	}
+	it := &DialectItem{Pos: t.Pos, Key: p.next().Value}
+	it.Values = append(it.Values, p.literal("after "+it.Key))
+	for p.is(",") {
+		p.skip()
+		p.skipEOL()
+		it.Values = append(it.Values, p.literal(`after ","`))
+	}
+	if p.is("inline") {
+		p.skip()
+		it.Inline = true
+	}
+	if p.is("suffix") {
+		p.skip()
+		it.Suffix = p.str("after suffix")
+	}
+	it.EndPos = p.peek().Pos
+	if t := p.peek(); t.Type != tokEOL && t.Value != "}" {
+		p.fail("expected end of line, got %s%s", describeToken(t), didYouMean(t.Value, []string{"inline", "suffix"}))
+	}
+	return it
+}
+
+func (p *syntax) literal(context string) *Literal {
+	l := &Literal{Pos: p.peek().Pos}
+	switch {
+	case p.typ(tokRegex):
+		l.Regex = p.next().Value
+	case p.typ(tokString) || p.typ(tokRaw):
+		l.Text = p.str("")
+	default:
+		p.expected(`a "string" or /regex/ ` + context)
+	}
+	return l
 }

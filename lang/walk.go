@@ -64,6 +64,15 @@ func walkStmt(s Stmt, fn func(any)) {
 		walkExpr(s.Message, fn)
 	case *Finally:
 		walkBlock(s.Body, fn)
+	case *Dialect:
+		for _, it := range s.Items {
+			fn(it)
+			for _, v := range it.Values {
+				fn(v)
+				walkStr(v.Text, fn)
+			}
+			walkStr(it.Suffix, fn)
+		}
 	}
 }
 

@@ -33,6 +33,8 @@ type Program struct {
 	aborts   []*lang.Pattern
 	finally  *lang.Finally
 	secret   map[string]bool
+	dialects []*lang.Dialect
+	dialect  *dialect
 }
 
 // Load reads, parses, checks and compiles a script and its includes.
@@ -62,6 +64,11 @@ func Compile(f *lang.File) (*Program, error) {
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
+	d, err := compileDialect(p.dialects)
+	if err != nil {
+		return nil, lang.ErrorList{err.(*lang.Error)}
+	}
+	p.dialect = d
 	return p, nil
 }
 
@@ -97,6 +104,8 @@ func (c *compiler) index(f *lang.File) {
 			if c.p.finally == nil {
 				c.p.finally = s
 			}
+		case *lang.Dialect:
+			c.p.dialects = append(c.p.dialects, s)
 		case *lang.Include:
 			if s.File != nil {
 				c.index(s.File)
@@ -254,7 +263,7 @@ func (c *compiler) stmts(list []lang.Stmt, sc *scope) {
 
 func (c *compiler) stmt(s lang.Stmt, sc *scope) {
 	switch s := s.(type) {
-	case *lang.Param, *lang.Flow, *lang.On, *lang.Finally, *lang.Abort:
+	case *lang.Param, *lang.Flow, *lang.On, *lang.Finally, *lang.Abort, *lang.Dialect:
 		if a, ok := s.(*lang.Abort); ok {
 			for _, p := range a.Patterns {
 				c.pattern(p, sc)

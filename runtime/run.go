@@ -33,9 +33,11 @@ type Options struct {
 	// TimeoutScale multiplies every timeout, retry interval and sleep
 	// (0 means 1).
 	TimeoutScale float64
-	// LineEnding is appended by send; "" means "\r".
+	// LineEnding is appended by send; "" means the script's dialect's,
+	// else "\r".
 	LineEnding string
-	// Conn options for framing (data headers, line limits).
+	// Conn options for framing (line limits). Nil DataHeaders means the
+	// script's dialect's.
 	Conn at.Options
 }
 
@@ -118,9 +120,15 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 		r.opts.TimeoutScale = 1
 	}
 	if r.opts.LineEnding == "" {
+		r.opts.LineEnding = p.dialect.lineEnding
+	}
+	if r.opts.LineEnding == "" {
 		r.opts.LineEnding = "\r"
 	}
 	copts := opts.Conn
+	if copts.DataHeaders == nil {
+		copts.DataHeaders = p.dialect.headers
+	}
 	if opts.Transcript != nil {
 		t := newTranscript(opts.Transcript, p.secretValues(vars))
 		copts.OnRx = t.rx
@@ -259,7 +267,7 @@ type run struct {
 	cursor   uint64  // expects only see events after this sequence number
 	seen     uint64  // sequence number of the last event received
 	inflight bool    // the last command's final result code has not arrived
-	sentName string  // name of the last command sent ("+CSQ")
+	noFinal  bool    // the dialect says the last command has no final result code
 	final    bool    // the last command's final result code was consumed
 	owed     *owed   // a step whose command still owes its final result code
 	lastData *string // counted data of the last matched event, until read
@@ -281,6 +289,7 @@ type owed struct {
 	pos     lang.Pos
 	step    string
 	timeout time.Duration
+	answer  string // the line the step took, for the message
 }
 
 func (r *run) scale(d time.Duration) time.Duration {
@@ -315,7 +324,7 @@ func (r *run) block(ctx context.Context, b *lang.Block) error { return r.stmts(c
 
 func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 	switch s := s.(type) {
-	case *lang.Param, *lang.Flow, *lang.On, *lang.Finally, *lang.Abort:
+	case *lang.Param, *lang.Flow, *lang.On, *lang.Finally, *lang.Abort, *lang.Dialect:
 		return nil // declarations
 	case *lang.Include:
 		if s.File != nil {

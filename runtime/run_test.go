@@ -255,6 +255,9 @@ func TestBinaryDataWithCRLFIsReadByLength(t *testing.T) {
 		"AT+CIPRXGET=2,8": "\r\n+IPD,8:ab\r\ncd\r\nOK\r\n",
 	})}
 	out := runFake(t, `
+dialect simcom {
+  data /^\+IPD,(?P<len>\d+):/ inline
+}
 send "AT+CIPRXGET=2,8" expect /^\+IPD,(?P<n>\d+):$/
 read int(n) bytes into payload
 emit payload
@@ -305,6 +308,9 @@ func TestPromptSplitAcrossReadsAndOneByteAtATime(t *testing.T) {
 			return out
 		}
 		out := runFake(t, `
+dialect simcom {
+  final "SEND OK"
+}
 send "AT+CIPSEND" expect prompt ">"
 write "hello\r\nOK\r\n"
 write 0x1A

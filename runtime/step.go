@@ -16,13 +16,6 @@ import (
 	"github.com/atrun/atrun/runtime/at"
 )
 
-// noFinal lists commands whose answer has no final result code, so a step
-// that captures their info line owes nothing (SIMCom AT+CIFSR prints only
-// the IP address).
-var noFinal = map[string]bool{"+CIFSR": true}
-
-var commandName = regexp.MustCompile(`(?i)^AT([+^$#%&][A-Z0-9_]+)`)
-
 // step runs a send and/or an expect with its timeout and retries.
 func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.ExpectBody, mods *lang.Mods) error {
 	pos, desc := lang.StmtPos(s), stmtLine(r.p, s)
@@ -128,11 +121,9 @@ func (r *run) send(ctx context.Context, pos lang.Pos, desc, text string) error {
 	}
 	r.cursor = r.seen
 	r.pending = r.pending[:0]
-	r.sentName, r.final, r.lastData = "", false, nil
+	r.final, r.lastData = false, nil
 	r.inflight = true
-	if m := commandName.FindStringSubmatch(text); m != nil {
-		r.sentName = strings.ToUpper(m[1])
-	}
+	r.noFinal = r.p.dialect.hasNoFinal(text)
 	if err := r.conn.Send([]byte(text+r.opts.LineEnding), text); err != nil {
 		return r.transport(pos, desc, err)
 	}
@@ -148,11 +139,12 @@ type match struct {
 
 // matcher is one compiled pattern of a waiting step.
 type matcher struct {
-	p      *lang.Pattern
-	text   string // interpolated literal or prompt
-	re     *regexp.Regexp
-	action *lang.Action
-	done   bool // for expect all
+	p       *lang.Pattern
+	text    string   // interpolated literal or prompt
+	prompts []string // a bare "prompt": the dialect's prompts
+	re      *regexp.Regexp
+	action  *lang.Action
+	done    bool // for expect all
 }
 
 func (m *matcher) matches(ev *pev) ([]string, bool) {
@@ -160,7 +152,15 @@ func (m *matcher) matches(ev *pev) ([]string, bool) {
 	case m.p.Any:
 		return nil, true
 	case m.p.IsPrompt:
-		return nil, ev.Kind == at.Prompt && strings.TrimRight(ev.Text, " ") == strings.TrimRight(m.text, " ")
+		if ev.Kind != at.Prompt {
+			return nil, false
+		}
+		for _, p := range m.prompts {
+			if strings.TrimRight(ev.Text, " ") == strings.TrimRight(p, " ") {
+				return nil, true
+			}
+		}
+		return nil, false
 	case ev.Kind != at.Line:
 		return nil, false
 	case m.re != nil:
@@ -177,13 +177,13 @@ func (r *run) matchers(body *lang.ExpectBody) ([]*matcher, error) {
 		m := &matcher{p: p, re: r.p.regexes[p], action: a}
 		switch {
 		case p.IsPrompt:
-			m.text = ">"
+			m.prompts = r.p.dialect.prompts
 			if p.Prompt != nil {
 				t, err := r.interpolate(p.Prompt)
 				if err != nil {
 					return err
 				}
-				m.text = t
+				m.prompts = []string{t}
 			}
 		case p.Text != nil:
 			t, err := r.interpolate(p.Text)
@@ -223,7 +223,7 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 	var prompts []string
 	for _, m := range ms {
 		if m.p.IsPrompt {
-			prompts = append(prompts, m.text)
+			prompts = append(prompts, m.prompts...)
 		}
 	}
 	if len(prompts) > 0 {
@@ -256,7 +256,7 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 				}
 			}
 			if hit == nil {
-				if ev.Kind == at.Line && !ev.HasData && at.IsErrorFinal(ev.Text) {
+				if ev.Kind == at.Line && !ev.HasData && r.p.dialect.isErrorFinal(ev.Text) {
 					ev.consumed = true
 					r.final, r.inflight = true, false
 					return true, r.deviceError(pos, desc, ev.Text)
@@ -264,7 +264,7 @@ func (r *run) expect(ctx context.Context, pos lang.Pos, desc string, body *lang.
 				continue
 			}
 			ev.consumed = true
-			m := r.take(pos, desc, ev, hit, sub, timeout)
+			m := r.take(ev, hit, sub, &owed{pos: pos, step: desc, timeout: timeout})
 			if !all {
 				result = m
 				return true, nil
@@ -348,7 +348,11 @@ func patternText(m *matcher) string {
 	case m.re != nil:
 		return m.p.Regex
 	case m.p.IsPrompt:
-		return fmt.Sprintf("prompt %q", m.text)
+		q := make([]string, len(m.prompts))
+		for i, p := range m.prompts {
+			q[i] = strconv.Quote(p)
+		}
+		return "prompt " + strings.Join(q, " or ")
 	case m.p.Any:
 		return "any"
 	}
@@ -364,9 +368,11 @@ func allDone(ms []*matcher) bool {
 	return true
 }
 
-// take binds what a matched event carries and notes whether the command
-// still owes its final result code.
-func (r *run) take(pos lang.Pos, desc string, ev *pev, m *matcher, sub []string, timeout time.Duration) *match {
+// take binds what a matched event carries. For a step (o is the step),
+// it notes whether the command still owes its final result code: any
+// answer that is not itself one (an information line, a bare answer such
+// as an IMEI) leaves it owed, unless the dialect says the command has none.
+func (r *run) take(ev *pev, m *matcher, sub []string, o *owed) *match {
 	out := &match{text: ev.Text, action: m.action}
 	if m.re != nil {
 		for i, name := range m.re.SubexpNames() {
@@ -384,11 +390,12 @@ func (r *run) take(pos lang.Pos, desc string, ev *pev, m *matcher, sub []string,
 		out.caps = append(out.caps, Capture{Name: "data", Value: r.redact(d)})
 	}
 	switch {
-	case ev.Kind == at.Line && at.IsFinal(ev.Text):
+	case o == nil || ev.Kind != at.Line:
+	case !ev.HasData && r.p.dialect.isFinal(ev.Text):
 		r.final, r.owed, r.inflight = true, nil, false
-	case ev.Kind == at.Line && !r.final && r.sentName != "" && !noFinal[r.sentName] &&
-		strings.HasPrefix(ev.Text, r.sentName+":"):
-		r.owed = &owed{pos: pos, step: desc, timeout: timeout}
+	case r.inflight && !r.final && !r.noFinal:
+		o.answer = r.redact(ev.Text)
+		r.owed = o
 	}
 	return out
 }
@@ -402,7 +409,7 @@ func (r *run) settleOwed(ctx context.Context) error {
 		return nil
 	}
 	r.owed = nil
-	isFinal := func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
+	isFinal := r.isFinalEvent
 	err := r.wait(ctx, o.pos, o.step, o.timeout, isFinal, func() (bool, error) {
 		for _, ev := range r.pending {
 			if ev.consumed || ev.Seq <= r.cursor || !isFinal(ev) {
@@ -410,7 +417,7 @@ func (r *run) settleOwed(ctx context.Context) error {
 			}
 			ev.consumed = true
 			r.final, r.inflight = true, false
-			if at.IsErrorFinal(ev.Text) {
+			if r.p.dialect.isErrorFinal(ev.Text) {
 				return true, r.deviceError(o.pos, o.step, ev.Text)
 			}
 			return true, nil
@@ -418,9 +425,15 @@ func (r *run) settleOwed(ctx context.Context) error {
 		return false, nil
 	})
 	if err == errWaitTimeout {
-		return r.timedOut(o.pos, o.step, o.timeout, "no final result code (OK)", "")
+		return r.timedOut(o.pos, o.step, o.timeout, fmt.Sprintf("no final result code (OK or ERROR) followed %q", o.answer),
+			fmt.Sprintf(" (if %q ends the command, declare it in the dialect: final %q)", o.answer, o.answer))
 	}
 	return err
+}
+
+// isFinalEvent reports whether ev is a final result code line.
+func (r *run) isFinalEvent(ev *pev) bool {
+	return ev.Kind == at.Line && !ev.HasData && r.p.dialect.isFinal(ev.Text)
 }
 
 func (r *run) deviceError(pos lang.Pos, desc, line string) error {
@@ -492,7 +505,7 @@ func (r *run) handle(ev *pev) (bool, error) {
 		if !ok {
 			continue
 		}
-		caps := r.take(h.Pos, "on", ev, m, sub, 0).caps
+		caps := r.take(ev, m, sub, nil).caps
 		r.event(Event{Kind: EvHandler, Pos: h.Pos, Step: stmtSource(r.p, h), Matched: r.redact(ev.Text), Captures: caps})
 		r.inHandle = true
 		err := r.block(context.Background(), h.Body)
@@ -516,7 +529,7 @@ func (r *run) abort(ev *pev) error {
 		if _, ok := m.matches(ev); !ok {
 			continue
 		}
-		if at.IsErrorFinal(ev.Text) {
+		if r.p.dialect.isErrorFinal(ev.Text) {
 			return r.deviceError(p.Pos, "abort", ev.Text)
 		}
 		return &Error{Pos: p.Pos, Step: "abort", Kind: KindAbort, Msg: fmt.Sprintf("%s matched %q", patternText(m), ev.Text), Last: r.last()}
@@ -734,7 +747,7 @@ func (r *run) drainInflight(ctx context.Context) {
 		return
 	}
 	r.owed = nil
-	isFinal := func(ev *pev) bool { return ev.Kind == at.Line && !ev.HasData && at.IsFinal(ev.Text) }
+	isFinal := r.isFinalEvent
 	r.wait(ctx, lang.Pos{}, "", min(r.timeout, r.scale(5*time.Second)), isFinal, func() (bool, error) {
 		for _, ev := range r.pending {
 			if !ev.consumed && ev.Seq > r.cursor && isFinal(ev) {

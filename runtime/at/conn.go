@@ -8,10 +8,12 @@
 package at
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,38 +47,31 @@ type Event struct {
 }
 
 // DataHeader describes a line that announces counted binary data: the data
-// must be read by length, never split into lines.
+// must be read by length, never split into lines. Which headers a modem
+// prints is vendor knowledge: scripts declare them (dialect ... data).
 type DataHeader struct {
-	// Re matches the header from the start of the line. For inline data it
-	// ends where the data starts (`^\+IPD,(\d+):`); otherwise it matches
-	// the whole header line and the data follows its line ending.
+	// Re matches the whole header. For inline data the header ends where
+	// the data starts, with a punctuation character (`^#XRECV: (\d+),$`);
+	// otherwise it matches the whole header line and the data follows its
+	// line ending.
 	Re *regexp.Regexp
 	// LenGroup is the index of the group holding the byte count.
 	LenGroup int
 	// Inline is true when the data follows the header on the same line.
 	Inline bool
-	// Suffix is skipped after the data (the closing quote of +USORD).
+	// Suffix is skipped after the data (the closing quote of some reads).
 	Suffix string
+	prefix string // the literal start of every match, to skip Re cheaply
 }
 
-// DefaultDataHeaders are the counted-data formats of the supported modems.
-var DefaultDataHeaders = []DataHeader{
-	{Re: regexp.MustCompile(`^\+IPD,(?:\d+,)?(\d+):$`), LenGroup: 1, Inline: true},                            // SIMCom CIPHEAD, ESP-AT
-	{Re: regexp.MustCompile(`^\+RECEIVE,\d+,(\d+):$`), LenGroup: 1},                                           // SIMCom multi-IP
-	{Re: regexp.MustCompile(`^\+CIPRXGET: ?2,(?:\d+,)?(\d+),\d+$`), LenGroup: 1},                              // SIMCom manual receive, binary
-	{Re: regexp.MustCompile(`^\+CMQTTRX(?:TOPIC|PAYLOAD): ?\d+,(\d+)$`), LenGroup: 1},                         // SIMCom CMQTT
-	{Re: regexp.MustCompile(`^\+MQTTSUBRECV: ?\d+,"[^"]*",(\d+),$`), LenGroup: 1, Inline: true},               // ESP-AT
-	{Re: regexp.MustCompile(`^\+MSUB: ?"[^"]*",(\d+) byte,$`), LenGroup: 1, Inline: true},                     // Luat Air780
-	{Re: regexp.MustCompile(`^\+MSUB: ?[^"\r\n][^\r\n]*?,(\d+) byte,$`), LenGroup: 1, Inline: true},           // Luat Air780, bare topic
-	{Re: regexp.MustCompile(`^\+QIRD: ?(\d+)$`), LenGroup: 1},                                                 // Quectel
-	{Re: regexp.MustCompile(`^\+USORD: ?\d+,(\d+),"$`), LenGroup: 1, Inline: true, Suffix: `"`},               // u-blox binary read
-	{Re: regexp.MustCompile(`^\+SMSUB: ?"[^"]*",(\d+),$`), LenGroup: 1, Inline: true},                         // SIM7000 SM* (length form)
-	{Re: regexp.MustCompile(`^\+QMTRECV: ?\d+,\d+,"[^"]*",(\d+),"$`), LenGroup: 1, Inline: true, Suffix: `"`}, // Quectel with length
-}
+// maxInlineHeader bounds how long a line may grow while still being tried
+// as an inline header: headers are short, and trying a long line at each
+// punctuation character would cost time quadratic in its length.
+const maxInlineHeader = 1024
 
 // Options configure a Conn. The zero value is usable.
 type Options struct {
-	DataHeaders []DataHeader // nil means DefaultDataHeaders
+	DataHeaders []DataHeader // counted-data headers; none by default
 	MaxLine     int          // a longer line is cut; 0 means 64 KiB
 	MaxPending  int          // undelivered events kept; 0 means 10000
 	// OnRx and OnTx see every byte received and sent (for transcripts).
@@ -123,9 +118,7 @@ type Conn struct {
 
 // NewConn starts reading rw in its own goroutine.
 func NewConn(rw io.ReadWriter, opts Options) *Conn {
-	if opts.DataHeaders == nil {
-		opts.DataHeaders = DefaultDataHeaders
-	}
+	opts.DataHeaders = withPrefixes(opts.DataHeaders)
 	if opts.MaxLine == 0 {
 		opts.MaxLine = 64 << 10
 	}
@@ -223,7 +216,7 @@ func (c *Conn) frame(b []byte, now time.Time) {
 		default:
 			c.skipLF = false
 			c.partial = append(c.partial, ch)
-			if ch == ':' || ch == ',' || ch == '"' {
+			if isPunct(ch) && len(c.partial) <= maxInlineHeader {
 				c.inlineHeader(now)
 			}
 			if len(c.partial) >= c.opts.MaxLine {
@@ -242,7 +235,7 @@ func (c *Conn) endLine(now time.Time) {
 	}
 	for i := range c.opts.DataHeaders {
 		h := &c.opts.DataHeaders[i]
-		if h.Inline {
+		if h.Inline || !strings.HasPrefix(text, h.prefix) {
 			continue
 		}
 		if m := h.Re.FindStringSubmatch(text); m != nil {
@@ -260,14 +253,14 @@ func (c *Conn) endLine(now time.Time) {
 }
 
 func (c *Conn) inlineHeader(now time.Time) {
-	if c.partial[0] != '+' {
-		return
-	}
-	text := string(c.partial)
+	var text string
 	for i := range c.opts.DataHeaders {
 		h := &c.opts.DataHeaders[i]
-		if !h.Inline {
+		if !h.Inline || !bytes.HasPrefix(c.partial, []byte(h.prefix)) {
 			continue
+		}
+		if text == "" {
+			text = string(c.partial)
 		}
 		if m := h.Re.FindStringSubmatch(text); m != nil && c.startData(h, text, m, now) {
 			c.partial = c.partial[:0]
@@ -464,4 +457,54 @@ func IsErrorFinal(line string) bool {
 		}
 	}
 	return strings.HasPrefix(line, "+CME ERROR:") || strings.HasPrefix(line, "+CMS ERROR:")
+}
+
+func isPunct(ch byte) bool {
+	return ch > ' ' && ch < 0x7F && !('0' <= ch && ch <= '9') && !('a' <= ch && ch <= 'z') && !('A' <= ch && ch <= 'Z')
+}
+
+// withPrefixes copies headers, noting the literal text each match starts
+// with.
+func withPrefixes(hs []DataHeader) []DataHeader {
+	out := make([]DataHeader, len(hs))
+	for i, h := range hs {
+		h.prefix = literalPrefix(h.Re)
+		out[i] = h
+	}
+	return out
+}
+
+// literalPrefix is the literal text every match of an anchored re starts
+// with ("+IPD," for `^\+IPD,(\d+):$`), or "".
+func literalPrefix(re *regexp.Regexp) string {
+	t, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(t *syntax.Regexp) bool // false once the literal part ends
+	walk = func(t *syntax.Regexp) bool {
+		switch t.Op {
+		case syntax.OpBeginText, syntax.OpBeginLine, syntax.OpEmptyMatch:
+			return true
+		case syntax.OpLiteral:
+			if t.Flags&syntax.FoldCase != 0 {
+				return false
+			}
+			b.WriteString(string(t.Rune))
+			return true
+		case syntax.OpCapture:
+			return walk(t.Sub[0])
+		case syntax.OpConcat:
+			for _, s := range t.Sub {
+				if !walk(s) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	walk(t)
+	return b.String()
 }

@@ -16,7 +16,7 @@ import (
 func frame(t *testing.T, pieces []string, setup func(c *Conn)) []string {
 	t.Helper()
 	host, dev := net.Pipe()
-	c := NewConn(host, Options{})
+	c := NewConn(host, Options{DataHeaders: testHeaders})
 	defer c.Close()
 	go func() {
 		buf := make([]byte, 1024)

@@ -19,7 +19,7 @@ func FuzzFramer(f *testing.F) {
 		f.Add([]byte(s), uint8(3), true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, piece uint8, arm bool) {
-		c := &Conn{opts: Options{DataHeaders: DefaultDataHeaders, MaxLine: 256, MaxPending: 1 << 20, Now: time.Now}, wake: make(chan struct{})}
+		c := &Conn{opts: Options{DataHeaders: withPrefixes(testHeaders), MaxLine: 256, MaxPending: 1 << 20, Now: time.Now}, wake: make(chan struct{})}
 		if arm {
 			c.armed = []string{">", "@"}
 		}
