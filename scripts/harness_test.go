@@ -58,7 +58,7 @@ func (r flowResult) sent() []string {
 		}
 		b, err := strconv.Unquote(quoted)
 		if err == nil && strings.HasPrefix(b, "AT") {
-			out = append(out, strings.TrimSuffix(b, "\r"))
+			out = append(out, strings.TrimRight(b, "\r\n"))
 		}
 	}
 	return out

@@ -75,7 +75,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.varFile, "var-file", "", "read params from a file of name=value lines")
 	fs.StringVar(&f.transcript, "transcript", "", "write every byte sent and received, timestamped, secrets redacted, to `FILE`; {port} and {run} expand")
 	fs.Float64Var(&f.timeoutScale, "timeout-scale", 1, "multiply every timeout, retry interval and sleep")
-	fs.StringVar(&f.lineEnding, "line-ending", "cr", "what send appends: cr, crlf or lf")
+	fs.StringVar(&f.lineEnding, "line-ending", "", "what send appends: cr, crlf or lf (default: the script's dialect, else cr)")
 	fs.IntVar(&f.serial.Baud, "baud", 115200, "baud rate")
 	fs.IntVar(&f.serial.DataBits, "databits", 8, "data bits (5-8)")
 	fs.StringVar(&f.serial.Parity, "parity", "none", "parity: none, odd, even, mark, space")
@@ -96,15 +96,17 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	return fs
 }
 
-// eol is the --line-ending value as bytes.
+// eol is the --line-ending value as bytes; "" leaves it to the script.
 func (f *runFlags) eol() string {
 	switch strings.ToLower(f.lineEnding) {
+	case "cr":
+		return "\r"
 	case "crlf":
 		return "\r\n"
 	case "lf":
 		return "\n"
 	}
-	return "\r"
+	return ""
 }
 
 // parseInterleaved parses flags that may follow positional arguments, as
@@ -167,7 +169,7 @@ func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, us
 		return p, exitUsage
 	}
 	switch strings.ToLower(f.lineEnding) {
-	case "cr", "crlf", "lf":
+	case "", "cr", "crlf", "lf":
 	default:
 		fmt.Fprintf(e.stderr, "atrun: --line-ending %q: want cr, crlf or lf\n", f.lineEnding)
 		return p, exitUsage
