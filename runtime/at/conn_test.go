@@ -3,6 +3,7 @@ package at
 import (
 	"context"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,86 @@ func TestLongLineIsCut(t *testing.T) {
 	require.Len(t, got, 3)
 	assert.Len(t, got[0], 2+64<<10)
 	assert.Equal(t, "L:OK", got[2])
+}
+
+func TestDeclaredHeaders(t *testing.T) {
+	// A module the project does not ship: its headers start with "#" and
+	// "$", and one ends at ";".
+	headers := []DataHeader{
+		{Re: regexp.MustCompile(`^(?:#XRECV: \d+,(?P<len>\d+),)$`), LenGroup: 1, Inline: true},
+		{Re: regexp.MustCompile(`^(?:\$RD (?P<len>\d+);)$`), LenGroup: 1, Inline: true},
+	}
+	for _, tc := range []struct {
+		name   string
+		pieces []string
+		want   []string
+	}{
+		{"hash header", []string{"\r\n#XRECV: 0,4,a\r\nb\r\nOK\r\n"}, []string{"D:#XRECV: 0,4,|a\r\nb", "L:OK"}},
+		{"byte at a time", bytewise("#XRECV: 0,3,\r\n\r\r\nOK\r\n"), []string{"D:#XRECV: 0,3,|\r\n\r", "L:OK"}},
+		{"dollar header ending in ;", []string{"$RD 2;OK\r\nOK\r\n"}, []string{"D:$RD 2;|OK", "L:OK"}},
+		{"a line that only looks like one", []string{"#XRECVX: 0,4,abcd\r\n"}, []string{"L:#XRECVX: 0,4,abcd"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host, dev := net.Pipe()
+			c := NewConn(host, Options{DataHeaders: headers})
+			defer c.Close()
+			go func() {
+				for _, p := range tc.pieces {
+					dev.Write([]byte(p))
+				}
+				dev.Close()
+			}()
+			var got []string
+			for {
+				evs, err := c.Recv(context.Background())
+				for _, ev := range evs {
+					if ev.HasData {
+						got = append(got, "D:"+ev.Text+"|"+ev.Data)
+					} else {
+						got = append(got, "L:"+ev.Text)
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestNoHeadersNoData(t *testing.T) {
+	// Without declared headers nothing is counted data.
+	host, dev := net.Pipe()
+	c := NewConn(host, Options{})
+	defer c.Close()
+	go func() {
+		dev.Write([]byte("+IPD,4:ab\r\ncd\r\n"))
+		dev.Close()
+	}()
+	var got []string
+	for {
+		evs, err := c.Recv(context.Background())
+		for _, ev := range evs {
+			assert.False(t, ev.HasData)
+			got = append(got, ev.Text)
+		}
+		if err != nil {
+			break
+		}
+	}
+	assert.Equal(t, []string{"+IPD,4:ab", "cd"}, got)
+}
+
+func TestLiteralPrefix(t *testing.T) {
+	for re, want := range map[string]string{
+		`^(?:^\+IPD,(?:\d+,)?(?P<len>\d+):)$`: "+IPD,",
+		`^(?:#XRECV: \d+,(?P<len>\d+),)$`:     "#XRECV: ",
+		`^(?:\+MSUB: ?"[^"]*",(\d+) byte,)$`:  "+MSUB:",
+		`^(?:(?i)\+qird: (\d+))$`:              "",
+		`^(?:(?:\+A|\+B)(\d+):)$`:              "+",
+		`^(?:x*y(\d+))$`:                       "",
+	} {
+		assert.Equal(t, want, literalPrefix(regexp.MustCompile(re)), re)
+	}
 }
