@@ -27,7 +27,7 @@ import (
 // wrote. A command line that arrives while the previous one still owes
 // its final result code is logged as ignored and never answered.
 type strictModem struct {
-	eol    string                          // the line ending it requires
+	eol    string                         // the line ending it requires
 	answer func(cmd string) []timedAnswer // what to write, and when
 	mu     sync.Mutex
 	log    []string
@@ -157,6 +157,12 @@ func TestOwedFinal(t *testing.T) {
 		answers: map[string][]timedAnswer{"AT+TX": {{text: "\r\nSEND DONE\r\n", final: true}}, "AT": ok},
 		want:    []string{"got AT+TX", "wrote SEND DONE"},
 		err:     `main.at:1:1: send "AT+TX" expect "SEND DONE" timeout 1s: no final result code (OK or ERROR) followed "SEND DONE" after 1s (if "SEND DONE" ends the command, declare it in the dialect: final "SEND DONE") (last received: "SEND DONE")`,
+	}, {
+		name:    "the first step that took an answer owes the final",
+		script:  "send \"AT+TX\" expect \"SEND DONE\" timeout 1s\nexpect \"+EXTRA\" timeout 2s\nsend \"AT\" expect \"OK\"\n",
+		answers: map[string][]timedAnswer{"AT+TX": {{text: "\r\nSEND DONE\r\n"}, {text: "\r\n+EXTRA\r\n", final: true}}, "AT": ok},
+		want:    []string{"got AT+TX", "wrote SEND DONE", "wrote +EXTRA"},
+		err:     `main.at:1:1: send "AT+TX" expect "SEND DONE" timeout 1s: no final result code (OK or ERROR) followed "SEND DONE" after 1s (if "SEND DONE" ends the command, declare it in the dialect: final "SEND DONE") (last received: "+EXTRA")`,
 	}, {
 		name:    "an owed ERROR fails the step that owed it",
 		script:  "send \"AT+CGSN\" expect /^(?P<imei>\\d{15})$/\nlog imei\nsend \"AT+CCID\" expect \"OK\"\n",

@@ -2,14 +2,11 @@ package runtime
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/atrun/atrun/lang"
@@ -393,7 +390,9 @@ func (r *run) take(ev *pev, m *matcher, sub []string, o *owed) *match {
 	case o == nil || ev.Kind != at.Line:
 	case !ev.HasData && r.p.dialect.isFinal(ev.Text):
 		r.final, r.owed, r.inflight = true, nil, false
-	case r.inflight && !r.final && !r.noFinal:
+	case r.inflight && !r.final && !r.noFinal && r.owed == nil:
+		// The first step that took an answer owes the final: its
+		// position is where a missing or failed final is reported.
 		o.answer = r.redact(ev.Text)
 		r.owed = o
 	}
@@ -614,55 +613,8 @@ func roundDuration(d time.Duration) time.Duration {
 	return d
 }
 
-// redact hides secret values, also in their hex form (inside packed MQTT
-// packets written in hex mode).
-func (r *run) redact(s string) string { return redactAll(s, r.p.secretValues(r.vars)) }
-
-// secretForms are the shapes a secret takes on the wire: as is, in hex
-// (packed MQTT written in hex mode), and escaped for an AT string
-// parameter (V.250 \HH, Luat \22, ESP-AT backslash escapes).
-func secretForms(sec string) []string {
-	forms := []string{sec, strings.ToUpper(hex.EncodeToString([]byte(sec))), hex.EncodeToString([]byte(sec))}
-	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `,`, `\,`).Replace(sec)
-	hexEsc := strings.NewReplacer(`\`, `\5C`, `"`, `\22`).Replace(sec)
-	for _, f := range []string{esc, hexEsc} {
-		if f != sec {
-			forms = append(forms, f)
-		}
-	}
-	return forms
-}
-
-// redactAll replaces every form of every secret with ***.
-func redactAll(s string, secrets []string) string {
-	for _, sec := range secrets {
-		for _, f := range secretForms(sec) {
-			s = strings.ReplaceAll(s, f, "***")
-		}
-	}
-	return s
-}
-
-// transcript writes timestamped TX/RX records as they happen.
-type transcript struct {
-	mu      sync.Mutex
-	w       io.Writer
-	secrets []string
-}
-
-func newTranscript(w io.Writer, secrets []string) *transcript {
-	return &transcript{w: w, secrets: secrets}
-}
-
-func (t *transcript) rx(b []byte, at time.Time) { t.write("RX", b, at) }
-func (t *transcript) tx(b []byte, at time.Time) { t.write("TX", b, at) }
-
-func (t *transcript) write(dir string, b []byte, at time.Time) {
-	s := redactAll(string(b), t.secrets)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "%s %s %s\n", at.Format("15:04:05.000000"), dir, strconv.Quote(s))
-}
+// redact hides every form of every secret in s.
+func (r *run) redact(s string) string { return r.red.String(s) }
 
 // toString renders a value for interpolation, logs and emits.
 func toString(v any) string {

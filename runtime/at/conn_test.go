@@ -170,9 +170,9 @@ func TestLiteralPrefix(t *testing.T) {
 		`^(?:^\+IPD,(?:\d+,)?(?P<len>\d+):)$`: "+IPD,",
 		`^(?:#XRECV: \d+,(?P<len>\d+),)$`:     "#XRECV: ",
 		`^(?:\+MSUB: ?"[^"]*",(\d+) byte,)$`:  "+MSUB:",
-		`^(?:(?i)\+qird: (\d+))$`:              "",
-		`^(?:(?:\+A|\+B)(\d+):)$`:              "+",
-		`^(?:x*y(\d+))$`:                       "",
+		`^(?:(?i)\+qird: (\d+))$`:             "",
+		`^(?:(?:\+A|\+B)(\d+):)$`:             "+",
+		`^(?:x*y(\d+))$`:                      "",
 	} {
 		assert.Equal(t, want, literalPrefix(regexp.MustCompile(re)), re)
 	}
