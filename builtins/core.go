@@ -356,6 +356,16 @@ func typeName(x any) string {
 	return fmt.Sprintf("%T", x)
 }
 
+// ATEscape escapes s for use inside "..." of an AT command in one of the
+// styles of at_escape: "quote", "luat" or "esp".
+func ATEscape(s, style string) (string, error) {
+	v, err := fnATEscape(s, style)
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
 func fnATEscape(args ...any) (any, error) {
 	s := args[0].(string)
 	style := "quote"

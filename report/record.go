@@ -213,7 +213,7 @@ func FromResult(info Info, res *runtime.Result) Record {
 		rec.Emitted = append(rec.Emitted, Value{Name: e.Name, Value: s, Encoding: enc})
 	}
 	for _, st := range res.Steps {
-		rec.Steps = append(rec.Steps, Step{Pos: posString(st.Pos), Step: st.Step, MS: ms(st.Elapsed)})
+		rec.Steps = append(rec.Steps, Step{Pos: posString(st.Pos), Step: mask(st.Step), MS: ms(st.Elapsed)})
 	}
 	if res.Err != nil {
 		rec.Status = Fail
@@ -228,7 +228,7 @@ func failure(err error, mask func(string) string) *Failure {
 		// Not a run error: bad params or an internal error.
 		return &Failure{Kind: string(runtime.KindScript), Message: mask(err.Error())}
 	}
-	f := &Failure{Pos: posString(re.Pos), Step: re.Step, Kind: string(re.Kind), Message: re.Msg}
+	f := &Failure{Pos: posString(re.Pos), Step: mask(re.Step), Kind: string(re.Kind), Message: re.Msg}
 	if f.Kind == "" {
 		f.Kind = string(runtime.KindScript)
 	}
@@ -252,26 +252,14 @@ func posString(p lang.Pos) string {
 // ms is d in milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 
-// newMasker returns a function replacing secret values (two bytes or
-// longer, as the transcript does) with "***".
+// newMasker returns a function masking every form of the secret params'
+// values, as the run itself does.
 func newMasker(params map[string]string, secrets []string) func(string) string {
 	var vals []string
 	for _, name := range secrets {
-		if v := params[name]; len(v) >= 2 && !slices.Contains(vals, v) {
-			vals = append(vals, v)
-		}
+		vals = append(vals, params[name])
 	}
-	if len(vals) == 0 {
-		return func(s string) string { return s }
-	}
-	// Longest first, so a secret containing another is masked whole.
-	slices.SortFunc(vals, func(a, b string) int { return len(b) - len(a) })
-	var pairs []string
-	for _, v := range vals {
-		pairs = append(pairs, v, "***")
-	}
-	r := strings.NewReplacer(pairs...)
-	return r.Replace
+	return runtime.NewRedactor(vals...).String
 }
 
 // Render turns an emitted value into text. Bytes and strings that are not

@@ -191,15 +191,15 @@ func TestFromResultBuilt(t *testing.T) {
 		{"cause without message, secrets masked", Info{
 			Script:  "a.at",
 			Sources: [][]byte{[]byte("abc")},
-			Params:  map[string]string{"pw": "topsecret", "pin": "1", "key": "top", "apn": "iot"},
+			Params:  map[string]string{"pw": "topsecret", "pin": "1", "key": "topk", "apn": "iot"},
 			Secrets: []string{"pw", "pin", "key"},
 		}, &runtime.Result{
 			Start: start, End: start.Add(1234567 * time.Microsecond),
-			Emitted: []runtime.Emitted{{Name: "echo", Value: "AT+LOGIN=topsecret,top,1"}},
+			Emitted: []runtime.Emitted{{Name: "echo", Value: "AT+LOGIN=topsecret,topk,1"}},
 			Steps: []runtime.StepTiming{{Pos: lang.Pos{Filename: "a.at", Line: 3, Column: 5}, Step: "send", Elapsed: 20412345 * time.Nanosecond},
 				{Step: "finally"}},
 			Err: &runtime.Error{Pos: lang.Pos{Filename: "a.at", Line: 3, Column: 5}, Kind: runtime.KindTransport,
-				Err: errors.New("write topsecret: broken pipe"), Last: []string{"+LOGIN: top"}},
+				Err: errors.New("write topsecret: broken pipe"), Last: []string{"+LOGIN: topk"}},
 		}, Record{
 			Script: "a.at", ScriptSHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 			Params: map[string]string{"pw": "***", "pin": "***", "key": "***", "apn": "iot"},

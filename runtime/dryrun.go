@@ -32,14 +32,14 @@ func (p *Program) DryRun(params map[string]string) (sent []string, stop string, 
 	if err != nil {
 		return nil, "", err
 	}
-	r := &run{p: p, vars: vars, res: &Result{}, timeout: DefaultTimeout, dry: true, unknown: map[string]bool{}}
+	r := &run{p: p, vars: vars, res: &Result{}, timeout: DefaultTimeout, dry: true, unknown: map[string]bool{}, red: p.Redactor(vars)}
 	r.opts.TimeoutScale = 1
 	err = r.stmts(context.Background(), p.File.Stmts)
 	var ds *dryStop
 	if errors.As(err, &ds) {
-		return r.drySent, ds.Error(), nil
+		return r.drySent, r.red.String(ds.Error()), nil
 	}
-	return r.drySent, "", err
+	return r.drySent, "", r.red.Error(err)
 }
 
 // dryStep records a send and marks what an expect would bind as unknown.

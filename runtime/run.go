@@ -111,11 +111,11 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 	res := &Result{Start: time.Now()}
 	vars, err := p.ResolveParams(opts.Params)
 	if err != nil {
-		res.Err = err
+		res.Err = err // params are masked by ResolveParams itself
 		res.End = time.Now()
 		return res
 	}
-	r := &run{p: p, vars: vars, opts: opts, res: res, timeout: DefaultTimeout}
+	r := &run{p: p, vars: vars, opts: opts, res: res, timeout: DefaultTimeout, red: p.Redactor(vars)}
 	if r.opts.TimeoutScale <= 0 {
 		r.opts.TimeoutScale = 1
 	}
@@ -129,13 +129,19 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 	if copts.DataHeaders == nil {
 		copts.DataHeaders = p.dialect.headers
 	}
+	var tr *transcript
 	if opts.Transcript != nil {
-		t := newTranscript(opts.Transcript, p.secretValues(vars))
-		copts.OnRx = t.rx
-		copts.OnTx = t.tx
+		tr = newTranscript(opts.Transcript, r.red)
+		copts.OnRx = tr.onRx
+		copts.OnTx = tr.onTx
 	}
 	r.conn = at.NewConn(rw, copts)
-	defer r.conn.Close()
+	defer func() {
+		r.conn.Close()
+		if tr != nil {
+			tr.close()
+		}
+	}()
 
 	err = r.stmts(ctx, p.File.Stmts)
 	if err == nil {
@@ -157,9 +163,27 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 			err = ferr
 		}
 	}
-	res.Err = err
-	res.End = time.Now()
+	r.finish(err)
 	return res
+}
+
+// finish records how the run ended, every secret masked: what leaves a
+// run never holds one.
+func (r *run) finish(err error) {
+	res := r.res
+	res.Err = r.red.Error(err)
+	for i := range res.Emitted {
+		res.Emitted[i].Value = r.red.Value(res.Emitted[i].Value)
+	}
+	for i := range res.Steps {
+		res.Steps[i].Step = r.red.String(res.Steps[i].Step)
+	}
+	res.End = time.Now()
+}
+
+// Redactor returns the redactor of a run with these param values.
+func (p *Program) Redactor(vars map[string]any) *Redactor {
+	return NewRedactor(p.secretValues(vars)...)
 }
 
 // ResolveParams converts -D values to each param's type and fills in
@@ -202,6 +226,10 @@ func (p *Program) ResolveParams(given map[string]string) (map[string]any, error)
 			vars[prm.Name] = def
 		default:
 			errs = append(errs, &lang.Error{Pos: prm.Pos, Msg: fmt.Sprintf("param %q is required: set it with -D %s=...", prm.Name, prm.Name)})
+			continue
+		}
+		if n := len(toString(vars[prm.Name])); prm.Secret && n > 0 && n < MinSecret {
+			errs = append(errs, &lang.Error{Pos: prm.Pos, Msg: fmt.Sprintf("secret param %q has %d bytes: a secret needs at least %d to be masked safely (or none: empty)", prm.Name, n, MinSecret)})
 		}
 	}
 	if err := errs.Err(); err != nil {
@@ -245,7 +273,7 @@ func convertParam(text string, def any) (any, error) {
 func (p *Program) secretValues(vars map[string]any) []string {
 	var out []string
 	for name := range p.secret {
-		if s := toString(vars[name]); len(s) >= 2 {
+		if s := toString(vars[name]); s != "" {
 			out = append(out, s)
 		}
 	}
@@ -262,6 +290,7 @@ type run struct {
 	opts    Options
 	res     *Result
 	timeout time.Duration // default step timeout
+	red     *Redactor
 
 	pending  []*pev  // received events not yet consumed, oldest first
 	cursor   uint64  // expects only see events after this sequence number
@@ -296,11 +325,22 @@ func (r *run) scale(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * r.opts.TimeoutScale)
 }
 
+// event hands a step-log entry to the caller, every secret masked.
 func (r *run) event(e Event) {
-	if r.opts.OnEvent != nil {
-		e.Time = time.Now()
-		r.opts.OnEvent(e)
+	if r.opts.OnEvent == nil {
+		return
 	}
+	e.Time = time.Now()
+	e.Step, e.Matched, e.Value = r.red.String(e.Step), r.red.String(e.Matched), r.red.String(e.Value)
+	if len(e.Captures) > 0 {
+		caps := make([]Capture, len(e.Captures))
+		for i, c := range e.Captures {
+			caps[i] = Capture{Name: c.Name, Value: r.red.String(c.Value)}
+		}
+		e.Captures = caps
+	}
+	e.Err = r.red.Error(e.Err)
+	r.opts.OnEvent(e)
 }
 
 func (r *run) stmts(ctx context.Context, list []lang.Stmt) error {
