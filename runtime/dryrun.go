@@ -83,7 +83,7 @@ func (r *run) dryWrite(b []byte) {
 		r.drySent = append(r.drySent, "write "+strconv.Quote(r.redact(string(b))))
 		return
 	}
-	r.drySent = append(r.drySent, fmt.Sprintf("write % X", b))
+	r.drySent = append(r.drySent, "write "+r.redact(fmt.Sprintf("% X", b)))
 }
 
 // identifiers lists the names an expression reads.

@@ -308,7 +308,8 @@ func (e *env) params(f *runFlags) (map[string]string, error) {
 			}
 			k, v, ok := strings.Cut(line, "=")
 			if !ok {
-				return nil, fmt.Errorf("%s:%d: want name=value, got %q", f.varFile, n, line)
+				// The line is not echoed: it may be a secret.
+				return nil, fmt.Errorf("%s:%d: want name=value (a line of %d bytes without \"=\")", f.varFile, n, len(line))
 			}
 			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
