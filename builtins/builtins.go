@@ -11,6 +11,10 @@ import (
 	"github.com/expr-lang/expr"
 )
 
+// MaxValueBytes bounds the bytes one value may hold (a string, or all the
+// strings of a list or map), so that a script cannot exhaust memory.
+const MaxValueBytes = 16 << 20
+
 // Func is one function visible to scripts.
 type Func struct {
 	Name      string

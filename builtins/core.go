@@ -75,6 +75,24 @@ func coreFuncs() []Func {
 			Fn:        fnByte,
 		},
 		{
+			// expr's own repeat checks its budget only after building the
+			// string: repeat(repeat("x", 1e5), 1e5) would take 10 GB first.
+			Name:      "repeat",
+			Signature: "repeat(s string, n int) string",
+			Doc:       "s repeated n times (at most " + strconv.Itoa(MaxValueBytes>>20) + " MiB)",
+			Types:     []any{new(func(string, int) string)},
+			Fn: func(args ...any) (any, error) {
+				s, n := args[0].(string), args[1].(int)
+				if n < 0 {
+					return nil, fmt.Errorf("repeat: count %d is negative", n)
+				}
+				if len(s) > 0 && n > MaxValueBytes/len(s) {
+					return nil, fmt.Errorf("repeat: %d times %d bytes is over the %d MiB a value may hold", n, len(s), MaxValueBytes>>20)
+				}
+				return strings.Repeat(s, n), nil
+			},
+		},
+		{
 			Name:      "at_escape",
 			Signature: `at_escape(s string [, style string]) string`,
 			Doc:       `s escaped for use inside "..." of an AT command (no quotes added); style "quote" (default, V.250 \HH for " \ and control bytes), "luat" (\22 \5C \0D \0A only) or "esp" (\" \\ \,)`,

@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -302,13 +303,55 @@ func walkStrs(f *File, fn func(*Str)) {
 // Loader reads files for Load; tests replace it.
 type Loader func(path string) ([]byte, error)
 
+// Bounds of what Load reads: a script and its includes are written by
+// hand, so anything larger is a mistake or hostile (include "/dev/zero").
+const (
+	MaxScriptBytes = 1 << 20 // one file
+	MaxTotalBytes  = 4 << 20 // a script and all its includes
+)
+
+// ReadScript is Load's default Loader: it reads only regular files (a
+// device or a FIFO would never end, or block), of at most MaxScriptBytes.
+func ReadScript(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		what := "not a regular file"
+		switch {
+		case fi.IsDir():
+			what = "a directory"
+		case fi.Mode()&os.ModeNamedPipe != 0:
+			what = "a FIFO"
+		case fi.Mode()&os.ModeDevice != 0:
+			what = "a device"
+		}
+		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("%s, not a script file", what)}
+	}
+	if fi.Size() > MaxScriptBytes {
+		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("%d bytes: a script file may have at most %d KiB", fi.Size(), MaxScriptBytes>>10)}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxScriptBytes+1))
+	if err == nil && len(b) > MaxScriptBytes {
+		err = &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("over %d KiB: a script file may have at most that", MaxScriptBytes>>10)}
+	}
+	return b, err
+}
+
 // Load parses a script and, recursively, the files it includes. Include
 // paths are relative to the including file. Every error found is returned.
 func Load(path string, read Loader) (*File, error) {
 	if read == nil {
-		read = os.ReadFile
+		read = ReadScript
 	}
 	var errs ErrorList
+	total := 0
 	cache := map[string]*File{}
 	var load func(path string, from *Include, stack []string) *File
 	load = func(path string, from *Include, stack []string) *File {
@@ -324,6 +367,11 @@ func Load(path string, read Loader) (*File, error) {
 			return f
 		}
 		b, err := read(path)
+		if err == nil {
+			if total += len(b); total > MaxTotalBytes {
+				err = fmt.Errorf("the script and its includes are over %d KiB", MaxTotalBytes>>10)
+			}
+		}
 		if err != nil {
 			if from == nil {
 				errs = append(errs, &Error{Msg: err.Error()})

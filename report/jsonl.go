@@ -43,8 +43,8 @@ func OpenJSONL(path string) (*JSONL, error) {
 	return j, nil
 }
 
-// Repaired returns how many bytes of an incomplete last line OpenJSONL
-// removed; 0 when the file was intact.
+// Repaired returns how many bytes of incomplete last lines were removed,
+// when the file was opened and before each append; 0 when it was intact.
 func (j *JSONL) Repaired() int64 { return j.repaired }
 
 // repair ends the file on a whole line: an incomplete last line is
@@ -54,6 +54,11 @@ func (j *JSONL) repair() error {
 		return err
 	}
 	defer unlockFile(j.f)
+	return j.repairLocked()
+}
+
+// repairLocked is repair with the file lock held.
+func (j *JSONL) repairLocked() error {
 	fi, err := j.f.Stat()
 	if err != nil {
 		return err
@@ -61,6 +66,13 @@ func (j *JSONL) repair() error {
 	size := fi.Size()
 	if size == 0 {
 		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := j.f.ReadAt(last, size-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil // the common case: whole lines
 	}
 	start, tail, err := lastLine(j.f, size)
 	if err != nil {
@@ -74,7 +86,7 @@ func (j *JSONL) repair() error {
 		_, err = j.f.Write([]byte("\n"))
 	} else {
 		err = j.f.Truncate(start)
-		j.repaired = size - start
+		j.repaired += size - start
 	}
 	if err != nil {
 		return err
@@ -126,6 +138,12 @@ func (j *JSONL) Append(r Record) error {
 		return fmt.Errorf("report %s: lock: %w", j.path, err)
 	}
 	defer unlockFile(j.f)
+	// Another process may have died in the middle of its write since
+	// this file was opened: end the file on a whole line first, so that
+	// its torn line cannot swallow this record.
+	if err := j.repairLocked(); err != nil {
+		return fmt.Errorf("report %s: %w", j.path, err)
+	}
 	fi, err := j.f.Stat()
 	if err != nil {
 		return fmt.Errorf("report %s: %w", j.path, err)

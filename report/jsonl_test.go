@@ -137,6 +137,31 @@ func TestJSONLRepair(t *testing.T) {
 	}
 }
 
+// TestTornWriteOfAnotherProcess: a process opened the report, another
+// died in the middle of its write; the first one's next append must not
+// merge with the torn line.
+func TestTornWriteOfAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	j, err := OpenJSONL(path)
+	require.NoError(t, err)
+	require.NoError(t, j.Append(sample(1, 1)))
+	torn, err := encodeLine(sample(2, 3))
+	require.NoError(t, err)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.Write(torn[:len(torn)/2]) // the other process is killed here
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	require.NoError(t, j.Append(sample(3, 0)))
+	require.NoError(t, j.Append(sample(4, 0)))
+	require.NoError(t, j.Close())
+	recs, err := ReadJSONL(path)
+	require.NoError(t, err)
+	assert.Equal(t, []Record{sample(1, 1), sample(3, 0), sample(4, 0)}, recs)
+	assert.Equal(t, int64(len(torn)/2), j.Repaired())
+}
+
 func TestReadJSONLErrors(t *testing.T) {
 	line := func(n int) string {
 		b, err := encodeLine(sample(n, 0))

@@ -42,6 +42,8 @@ type Record struct {
 	Failure      *Failure          `json:"failure,omitempty"`
 	Emitted      []Value           `json:"emitted"`
 	Steps        []Step            `json:"steps"`
+	// Warnings are what the run survived, such as lines dropped unread.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // USB identifies the device behind a port, as the port enumerator reports
@@ -211,6 +213,9 @@ func FromResult(info Info, res *runtime.Result) Record {
 			s = mask(s)
 		}
 		rec.Emitted = append(rec.Emitted, Value{Name: e.Name, Value: s, Encoding: enc})
+	}
+	for _, w := range res.Warnings {
+		rec.Warnings = append(rec.Warnings, mask(w))
 	}
 	for _, st := range res.Steps {
 		rec.Steps = append(rec.Steps, Step{Pos: posString(st.Pos), Step: mask(st.Step), MS: ms(st.Elapsed)})

@@ -156,13 +156,13 @@ func TestOwedFinal(t *testing.T) {
 		script:  "send \"AT+TX\" expect \"SEND DONE\" timeout 1s\nsend \"AT\" expect \"OK\"\n",
 		answers: map[string][]timedAnswer{"AT+TX": {{text: "\r\nSEND DONE\r\n", final: true}}, "AT": ok},
 		want:    []string{"got AT+TX", "wrote SEND DONE"},
-		err:     `main.at:1:1: send "AT+TX" expect "SEND DONE" timeout 1s: no final result code (OK or ERROR) followed "SEND DONE" after 1s (if "SEND DONE" ends the command, declare it in the dialect: final "SEND DONE") (last received: "SEND DONE")`,
+		err:     `main.at:1:1: send "AT+TX" expect "SEND DONE" timeout 1s: no final result code (OK or ERROR) followed "SEND DONE" after 1s (if "SEND DONE" ends the command, declare it in the dialect: final "SEND DONE"; if AT+TX never ends with one: no_final "AT+TX") (last received: "SEND DONE")`,
 	}, {
 		name:    "the first step that took an answer owes the final",
 		script:  "send \"AT+TX\" expect \"SEND DONE\" timeout 1s\nexpect \"+EXTRA\" timeout 2s\nsend \"AT\" expect \"OK\"\n",
 		answers: map[string][]timedAnswer{"AT+TX": {{text: "\r\nSEND DONE\r\n"}, {text: "\r\n+EXTRA\r\n", final: true}}, "AT": ok},
 		want:    []string{"got AT+TX", "wrote SEND DONE", "wrote +EXTRA"},
-		err:     `main.at:1:1: send "AT+TX" expect "SEND DONE" timeout 1s: no final result code (OK or ERROR) followed "SEND DONE" after 1s (if "SEND DONE" ends the command, declare it in the dialect: final "SEND DONE") (last received: "+EXTRA")`,
+		err:     `main.at:1:1: send "AT+TX" expect "SEND DONE" timeout 1s: no final result code (OK or ERROR) followed "SEND DONE" after 1s (if "SEND DONE" ends the command, declare it in the dialect: final "SEND DONE"; if AT+TX never ends with one: no_final "AT+TX") (last received: "+EXTRA")`,
 	}, {
 		name:    "an owed ERROR fails the step that owed it",
 		script:  "send \"AT+CGSN\" expect /^(?P<imei>\\d{15})$/\nlog imei\nsend \"AT+CCID\" expect \"OK\"\n",

@@ -222,6 +222,13 @@ func (t *transcript) write(dir string, s *stream, b []byte, at time.Time) {
 	}
 }
 
+// note writes a remark of the run's own between the records.
+func (t *transcript) note(msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "%s -- %s\n", time.Now().Format("15:04:05.000000"), msg)
+}
+
 // close writes what each direction held back.
 func (t *transcript) close() {
 	t.mu.Lock()

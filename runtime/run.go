@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrun/atrun/builtins"
 	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/runtime/at"
 	"github.com/expr-lang/expr"
@@ -87,11 +88,14 @@ type StepTiming struct {
 // Result is what a run produced. Err is nil on success; otherwise an
 // *Error.
 type Result struct {
-	Emitted []Emitted
-	Steps   []StepTiming
-	Start   time.Time
-	End     time.Time
-	Err     error
+	// Warnings are things the run survived that a record should show,
+	// such as lines dropped unread.
+	Warnings []string
+	Emitted  []Emitted
+	Steps    []StepTiming
+	Start    time.Time
+	End      time.Time
+	Err      error
 }
 
 // Value returns the last value emitted under name.
@@ -129,23 +133,27 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 	if copts.DataHeaders == nil {
 		copts.DataHeaders = p.dialect.headers
 	}
-	var tr *transcript
 	if opts.Transcript != nil {
-		tr = newTranscript(opts.Transcript, r.red)
-		copts.OnRx = tr.onRx
-		copts.OnTx = tr.onTx
+		r.tr = newTranscript(opts.Transcript, r.red)
+		copts.OnRx = r.tr.onRx
+		copts.OnTx = r.tr.onTx
 	}
 	r.conn = at.NewConn(rw, copts)
 	defer func() {
 		r.conn.Close()
-		if tr != nil {
-			tr.close()
+		if r.tr != nil {
+			r.tr.close()
 		}
 	}()
 
 	err = r.stmts(ctx, p.File.Stmts)
 	if err == nil {
 		err = r.settleOwed(ctx)
+	}
+	if err == nil {
+		// Lines that came after the last step still meet the abort
+		// patterns and handlers.
+		err = r.dispatch(r.conn.TryRecv())
 	}
 	if err == nil && ctx.Err() != nil {
 		err = r.canceled(lang.Pos{}, "", ctx.Err())
@@ -171,6 +179,15 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 // run never holds one.
 func (r *run) finish(err error) {
 	res := r.res
+	if r.conn != nil {
+		if n := r.dropped + r.conn.Dropped(); n > 0 {
+			w := fmt.Sprintf("%d lines dropped unread: more than %d lines or %d KiB were waiting for an expect", n, MaxPending, MaxPendingBytes>>10)
+			res.Warnings = append(res.Warnings, w)
+			if r.tr != nil {
+				r.tr.note(w)
+			}
+		}
+	}
 	res.Err = r.red.Error(err)
 	for i := range res.Emitted {
 		res.Emitted[i].Value = r.red.Value(res.Emitted[i].Value)
@@ -291,12 +308,16 @@ type run struct {
 	res     *Result
 	timeout time.Duration // default step timeout
 	red     *Redactor
+	tr      *transcript
 
 	pending  []*pev  // received events not yet consumed, oldest first
+	dropped  int     // unread events dropped past the pending bounds
+	depth    int     // flow calls in progress
 	cursor   uint64  // expects only see events after this sequence number
 	seen     uint64  // sequence number of the last event received
 	inflight bool    // the last command's final result code has not arrived
 	noFinal  bool    // the dialect says the last command has no final result code
+	command  string  // the last command sent
 	final    bool    // the last command's final result code was consumed
 	owed     *owed   // a step whose command still owes its final result code
 	lastData *string // counted data of the last matched event, until read
@@ -319,6 +340,7 @@ type owed struct {
 	step    string
 	timeout time.Duration
 	answer  string // the line the step took, for the message
+	command string // the command that owes it
 }
 
 func (r *run) scale(d time.Duration) time.Duration {
@@ -356,6 +378,7 @@ func (r *run) stmts(ctx context.Context, list []lang.Stmt) error {
 		if err := r.stmt(ctx, s); err != nil {
 			return err
 		}
+		r.compact()
 	}
 	return nil
 }
@@ -437,14 +460,13 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		if r.dry {
 			return nil
 		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
+		// A sleep still hands arriving lines to abort patterns and
+		// handlers, at once.
+		err = r.wait(ctx, s.Pos, r.stepText(s), d, func(*pev) bool { return false }, func() (bool, error) { return false, nil })
+		if err == errWaitTimeout {
 			return nil
-		case <-ctx.Done():
-			return r.canceled(s.Pos, r.stepText(s), ctx.Err())
 		}
+		return err
 	case *lang.Log, *lang.Emit:
 		if r.dry {
 			return nil // a dry run shows what is sent, not what is found
@@ -536,7 +558,16 @@ func (r *run) repeat(ctx context.Context, s *lang.Repeat) error {
 	return nil
 }
 
+// MaxCallDepth bounds flow calls in progress: a flow that calls itself
+// without end fails with its position instead of exhausting the stack.
+const MaxCallDepth = 200
+
 func (r *run) call(ctx context.Context, s *lang.Call) error {
+	if r.depth >= MaxCallDepth {
+		return &Error{Pos: s.Pos, Step: r.stepText(s), Kind: KindScript, Msg: fmt.Sprintf("flows nested deeper than %d calls (a flow that calls itself without end?)", MaxCallDepth)}
+	}
+	r.depth++
+	defer func() { r.depth-- }()
 	f := r.p.flows[s.Name]
 	args := make([]any, len(s.Args))
 	for i, a := range s.Args {
@@ -649,7 +680,39 @@ func (r *run) eval(e *lang.Expr) (any, error) {
 	if err != nil {
 		return nil, r.scriptErr(e.Pos, "", err)
 	}
+	// The budget holds across statements too: let s = s + s in a loop.
+	if n := valueBytes(v, builtins.MaxValueBytes); n > builtins.MaxValueBytes {
+		return nil, r.scriptErr(e.Pos, "", fmt.Errorf("the value is over the %d MiB a value may hold", builtins.MaxValueBytes>>20))
+	}
 	return v, nil
+}
+
+// valueBytes counts the bytes of the strings in v, deeply, stopping once
+// past limit.
+func valueBytes(v any, limit int) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []byte:
+		return len(x)
+	case []any:
+		n := 8 * len(x)
+		for _, e := range x {
+			if n += valueBytes(e, limit-n); n > limit {
+				break
+			}
+		}
+		return n
+	case map[string]any:
+		n := 0
+		for k, e := range x {
+			if n += len(k) + valueBytes(e, limit-n); n > limit {
+				break
+			}
+		}
+		return n
+	}
+	return 8
 }
 
 // interpolate renders a string with its ${...} parts.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/runtime/at"
@@ -121,6 +122,7 @@ func (r *run) send(ctx context.Context, pos lang.Pos, desc, text string) error {
 	r.final, r.lastData = false, nil
 	r.inflight = true
 	r.noFinal = r.p.dialect.hasNoFinal(text)
+	r.command = text
 	if err := r.conn.Send([]byte(text+r.opts.LineEnding), text); err != nil {
 		return r.transport(pos, desc, err)
 	}
@@ -303,6 +305,14 @@ func (r *run) wait(ctx context.Context, pos lang.Pos, desc string, timeout time.
 		if done, err := scan(); done || err != nil {
 			return err
 		}
+		// Deadlines and Ctrl-C win over input: a modem that never stops
+		// talking cannot keep a step alive.
+		switch {
+		case ctx.Err() != nil:
+			return r.canceled(pos, desc, ctx.Err())
+		case wctx.Err() != nil:
+			return errWaitTimeout
+		}
 		r.compact()
 		evs, err := r.conn.Recv(wctx)
 		if err != nil {
@@ -393,7 +403,8 @@ func (r *run) take(ev *pev, m *matcher, sub []string, o *owed) *match {
 	case r.inflight && !r.final && !r.noFinal && r.owed == nil:
 		// The first step that took an answer owes the final: its
 		// position is where a missing or failed final is reported.
-		o.answer = r.redact(ev.Text)
+		o.answer = r.redact(excerpt(ev.Text))
+		o.command = r.redact(r.command)
 		r.owed = o
 	}
 	return out
@@ -425,7 +436,7 @@ func (r *run) settleOwed(ctx context.Context) error {
 	})
 	if err == errWaitTimeout {
 		return r.timedOut(o.pos, o.step, o.timeout, fmt.Sprintf("no final result code (OK or ERROR) followed %q", o.answer),
-			fmt.Sprintf(" (if %q ends the command, declare it in the dialect: final %q)", o.answer, o.answer))
+			fmt.Sprintf(" (if %q ends the command, declare it in the dialect: final %q; if %s never ends with one: no_final %q)", o.answer, o.answer, o.command, o.command))
 	}
 	return err
 }
@@ -437,7 +448,7 @@ func (r *run) isFinalEvent(ev *pev) bool {
 
 func (r *run) deviceError(pos lang.Pos, desc, line string) error {
 	derr, ok := at.ParseDeviceError(line)
-	msg := fmt.Sprintf("modem answered %q", line)
+	msg := fmt.Sprintf("modem answered %q", excerpt(line))
 	if ok {
 		msg = "modem answered " + derr.Error()
 	} else {
@@ -479,7 +490,7 @@ func (r *run) dispatch(evs []at.Event) error {
 }
 
 func (r *run) remember(ev *pev) {
-	text := ev.Text
+	text := excerpt(ev.Text)
 	if ev.HasData {
 		text += fmt.Sprintf("<%d bytes>", len(ev.Data))
 	}
@@ -531,20 +542,56 @@ func (r *run) abort(ev *pev) error {
 		if r.p.dialect.isErrorFinal(ev.Text) {
 			return r.deviceError(p.Pos, "abort", ev.Text)
 		}
-		return &Error{Pos: p.Pos, Step: "abort", Kind: KindAbort, Msg: fmt.Sprintf("%s matched %q", patternText(m), ev.Text), Last: r.last()}
+		return &Error{Pos: p.Pos, Step: "abort", Kind: KindAbort, Msg: fmt.Sprintf("%s matched %q", patternText(m), excerpt(ev.Text)), Last: r.last()}
 	}
 	return nil
 }
 
-// compact drops consumed events from the front of the pending list.
+// compact drops consumed events from the pending list, and the oldest
+// unread ones past MaxPending lines or MaxPendingBytes, counted.
 func (r *run) compact() {
-	i := 0
-	for i < len(r.pending) && (r.pending[i].consumed || r.pending[i].Seq <= r.cursor) {
-		i++
+	keep := r.pending[:0]
+	size := 0
+	for _, ev := range r.pending {
+		if !ev.consumed && ev.Seq > r.cursor {
+			keep = append(keep, ev)
+			size += len(ev.Text) + len(ev.Data)
+		}
 	}
-	if i > 0 {
-		r.pending = append(r.pending[:0], r.pending[i:]...)
+	clear(r.pending[len(keep):])
+	r.pending = keep
+	drop := 0
+	for drop < len(r.pending) && (len(r.pending)-drop > MaxPending || size > MaxPendingBytes) {
+		size -= len(r.pending[drop].Text) + len(r.pending[drop].Data)
+		drop++
 	}
+	if drop > 0 {
+		r.dropped += drop
+		r.pending = append(r.pending[:0], r.pending[drop:]...)
+	}
+}
+
+// Bounds of what waits unread: a modem that floods lines nobody expects
+// cannot grow memory without end. The oldest go first, counted.
+const (
+	MaxPending      = 1000
+	MaxPendingBytes = 1 << 20
+)
+
+// maxExcerpt bounds a modem line quoted in a message.
+const maxExcerpt = 200
+
+// excerpt cuts a modem line for a message: garbage without line ends
+// can be 64 KiB long.
+func excerpt(s string) string {
+	if len(s) <= maxExcerpt {
+		return s
+	}
+	cut := maxExcerpt
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
 
 // read takes counted binary data: the data that came with the last matched

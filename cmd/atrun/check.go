@@ -106,7 +106,7 @@ func (e *env) fmt(args []string) int {
 	}
 	code := exitOK
 	for _, path := range files {
-		src, err := os.ReadFile(path)
+		src, err := lang.ReadScript(path)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "atrun fmt:", err)
 			code = exitUsage

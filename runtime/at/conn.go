@@ -74,6 +74,9 @@ type Options struct {
 	DataHeaders []DataHeader // counted-data headers; none by default
 	MaxLine     int          // a longer line is cut; 0 means 64 KiB
 	MaxPending  int          // undelivered events kept; 0 means 10000
+	// MaxPendingBytes bounds the text and data of undelivered events; 0
+	// means 4 MiB. Past either bound the oldest events are dropped.
+	MaxPendingBytes int
 	// OnRx and OnTx see every byte received and sent (for transcripts).
 	// OnRx is called from the reader goroutine.
 	OnRx, OnTx func(b []byte, at time.Time)
@@ -112,8 +115,9 @@ type Conn struct {
 	heldSuffix string
 	// echoData is a payload just written that the modem may echo byte for
 	// byte: it is dropped as it arrives, until the first byte that differs.
-	echoData   []byte
-	droppedOld int // events dropped because nobody took them
+	echoData     []byte
+	droppedOld   int // events dropped because nobody took them
+	pendingBytes int // text and data of the queue
 }
 
 // NewConn starts reading rw in its own goroutine.
@@ -124,6 +128,9 @@ func NewConn(rw io.ReadWriter, opts Options) *Conn {
 	}
 	if opts.MaxPending == 0 {
 		opts.MaxPending = 10000
+	}
+	if opts.MaxPendingBytes == 0 {
+		opts.MaxPendingBytes = 4 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -334,11 +341,25 @@ func (c *Conn) flushPartial(now time.Time) {
 func (c *Conn) push(ev Event) {
 	c.seq++
 	ev.Seq = c.seq
-	if len(c.queue) >= c.opts.MaxPending {
-		c.queue = append(c.queue[:0], c.queue[1:]...)
-		c.droppedOld++
-	}
 	c.queue = append(c.queue, ev)
+	c.pendingBytes += len(ev.Text) + len(ev.Data)
+	drop := 0
+	for drop < len(c.queue)-1 && (len(c.queue)-drop > c.opts.MaxPending || c.pendingBytes > c.opts.MaxPendingBytes) {
+		c.pendingBytes -= len(c.queue[drop].Text) + len(c.queue[drop].Data)
+		drop++
+	}
+	if drop > 0 {
+		c.queue = append(c.queue[:0], c.queue[drop:]...)
+		c.droppedOld += drop
+	}
+}
+
+// Dropped returns how many events were dropped unread because more than
+// the pending bounds were waiting.
+func (c *Conn) Dropped() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.droppedOld
 }
 
 // Recv returns the events framed since the last call, waiting until there
@@ -349,7 +370,7 @@ func (c *Conn) Recv(ctx context.Context) ([]Event, error) {
 		c.mu.Lock()
 		if len(c.queue) > 0 {
 			q := c.queue
-			c.queue = nil
+			c.queue, c.pendingBytes = nil, 0
 			c.mu.Unlock()
 			return q, nil
 		}
@@ -373,7 +394,7 @@ func (c *Conn) TryRecv() []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	q := c.queue
-	c.queue = nil
+	c.queue, c.pendingBytes = nil, 0
 	return q
 }
 
