@@ -161,3 +161,33 @@ func TestExpressionBudget(t *testing.T) {
 		assert.Contains(t, res.Err.Error(), tc.want)
 	}
 }
+
+// TestSecondInterruptEndsFinally: the first Ctrl-C ends the steps and
+// finally runs; a second one ends finally too, however long it would wait.
+func TestSecondInterruptEndsFinally(t *testing.T) {
+	ctx, first := context.WithCancel(context.Background())
+	stop, second := context.WithCancel(context.Background())
+	p := compile(t, "timeout 200ms\nsend \"AT\" expect \"NEVER\" timeout 1m\nfinally {\n  log \"cleaning\"\n  send \"AT+CLEAN\" expect \"NEVER\" timeout 1m\n}\n")
+	done := make(chan *Result)
+	var mu sync.Mutex
+	var logs []string
+	go func() {
+		done <- p.Run(ctx, hostile(t, func(net.Conn) {}), Options{Stop: stop, OnEvent: func(e Event) {
+			if e.Kind == EvLog {
+				mu.Lock()
+				logs = append(logs, e.Value)
+				mu.Unlock()
+				second() // the operator presses Ctrl-C again during cleanup
+			}
+		}})
+	}()
+	time.AfterFunc(100*time.Millisecond, first)
+	select {
+	case res := <-done:
+		require.Error(t, res.Err)
+		assert.Equal(t, KindCanceled, KindOf(res.Err))
+		assert.Equal(t, []string{"cleaning"}, logs)
+	case <-time.After(20 * time.Second):
+		t.Fatal("finally went on after the second interrupt")
+	}
+}

@@ -34,6 +34,9 @@ type Options struct {
 	// TimeoutScale multiplies every timeout, retry interval and sleep
 	// (0 means 1).
 	TimeoutScale float64
+	// Stop, if set, ends finally too when it is done: the run's own
+	// context ends the steps (a first Ctrl-C), Stop the cleanup (a second).
+	Stop context.Context
 	// LineEnding is appended by send; "" means the script's dialect's,
 	// else "\r".
 	LineEnding string
@@ -162,6 +165,9 @@ func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Resu
 		r.event(Event{Kind: EvFinally, Pos: p.finally.Pos})
 		// Cleanup gets its own time: the run's context may be canceled.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.scale(2*time.Minute))
+		if opts.Stop != nil {
+			defer context.AfterFunc(opts.Stop, cancel)()
+		}
 		if err != nil {
 			r.drainInflight(fctx)
 		}

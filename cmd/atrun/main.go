@@ -12,10 +12,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // Exit codes.
@@ -90,3 +93,34 @@ const usage = `usage:
 Run 'atrun run -h' for the flags of run.
 Exit codes: 0 success, 1 the script failed, 2 usage or script error, 3 transport error.
 `
+
+// interrupts returns a context ended by the first Ctrl-C or SIGTERM (the
+// steps stop, finally runs) and one ended by the second (finally stops).
+func interrupts() (first, second context.Context, stop func()) {
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	first, cancel1 := context.WithCancel(context.Background())
+	second, cancel2 := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-ch:
+				if n == 1 {
+					cancel1()
+					continue
+				}
+				cancel2()
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return first, second, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel1()
+		cancel2()
+	}
+}

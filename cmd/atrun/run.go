@@ -10,11 +10,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/atrun/atrun/lang"
@@ -189,7 +187,7 @@ func (e *env) runCmd(args []string) int {
 		return e.dryRun(prog, params)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, hard, stop := interrupts()
 	defer stop()
 
 	var brk *broker.Broker
@@ -234,7 +232,7 @@ func (e *env) runCmd(args []string) int {
 	cfg := &station.Config{
 		Program:    prog,
 		Params:     params,
-		Options:    runtime.Options{TimeoutScale: f.timeoutScale, LineEnding: f.eol()},
+		Options:    runtime.Options{TimeoutScale: f.timeoutScale, LineEnding: f.eol(), Stop: hard},
 		Repeat:     f.repeat,
 		Open:       open,
 		Record:     f.record,

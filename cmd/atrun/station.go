@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/atrun/atrun/report"
@@ -40,10 +37,10 @@ func (e *env) replayCmd(args []string) int {
 	}
 	player := replay.NewPlayer(rec, replay.PlayerOptions{Speed: *speed})
 	defer player.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, hard, stop := interrupts()
 	defer stop()
 	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: "replay:" + pos[1]}
-	res := prog.Run(ctx, player, runtime.Options{Params: params, TimeoutScale: f.timeoutScale, LineEnding: f.eol(), OnEvent: log.event})
+	res := prog.Run(ctx, player, runtime.Options{Params: params, TimeoutScale: f.timeoutScale, LineEnding: f.eol(), OnEvent: log.event, Stop: hard})
 	code = e.finish(prog, res, log, log.port)
 	var div *replay.Divergence
 	if errors.As(res.Err, &div) {
@@ -111,8 +108,9 @@ func (e *env) stationCmd(args []string) int {
 		}
 		fmt.Fprintf(e.stdout, "\n========  %s  %s  ========\n          %s\n\n", verdict, rec.Port, detail)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, hard, stop := interrupts()
 	defer stop()
+	cfg.Options.Stop = hard
 	if !f.jsonOut {
 		what := f.match
 		if what == "" {
