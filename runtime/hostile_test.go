@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"net"
 	goruntime "runtime"
@@ -89,8 +90,9 @@ func TestHostileModems(t *testing.T) {
 			var mu sync.Mutex
 			var logs []string
 			done := make(chan *Result)
+			var tr notesOnly
 			go func() {
-				done <- p.Run(ctx, hostile(t, tc.talk), Options{OnEvent: func(e Event) {
+				done <- p.Run(ctx, hostile(t, tc.talk), Options{Transcript: &tr, OnEvent: func(e Event) {
 					if e.Kind == EvLog {
 						mu.Lock()
 						logs = append(logs, e.Value)
@@ -100,6 +102,7 @@ func TestHostileModems(t *testing.T) {
 			}()
 			var res *Result
 			var peak uint64
+			goruntime.GC() // what earlier cases left is not this one's
 			tick := time.NewTicker(20 * time.Millisecond)
 			defer tick.Stop()
 			deadline := time.After(20 * time.Second)
@@ -129,6 +132,7 @@ func TestHostileModems(t *testing.T) {
 			if tc.warn {
 				require.Len(t, res.Warnings, 1)
 				assert.Contains(t, res.Warnings[0], "lines dropped unread")
+				assert.Contains(t, tr.String(), " -- "+res.Warnings[0]+"\n", "the transcript says so too")
 			}
 		})
 	}
@@ -190,4 +194,26 @@ func TestSecondInterruptEndsFinally(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("finally went on after the second interrupt")
 	}
+}
+
+// notesOnly is a transcript that keeps only the run's own notes: a
+// flood must not grow the test's memory either.
+type notesOnly struct {
+	mu    sync.Mutex
+	notes []string
+}
+
+func (w *notesOnly) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if bytes.Contains(p, []byte(" -- ")) {
+		w.notes = append(w.notes, string(p))
+	}
+	return len(p), nil
+}
+
+func (w *notesOnly) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.notes, "")
 }
