@@ -487,7 +487,7 @@ func (c *compiler) expr(e *lang.Expr, sc *scope) *vm.Program {
 		}
 	}
 	opts := append([]expr.Option{expr.Env(env)}, builtins.ExprOptions()...)
-	src, rewritten := interpolateLiterals(e.Source)
+	src, rewritten := lang.InterpolateLiterals(e.Source)
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		le := c.exprError(e, err, sc)
@@ -555,90 +555,4 @@ func advance(pos lang.Pos, src string, n int) lang.Pos {
 		}
 	}
 	return pos
-}
-
-// interpolateLiterals rewrites string literals with ${...} inside an
-// expression into concatenations, so that log "rssi ${rssi}" means what it
-// says everywhere a string can be written.
-func interpolateLiterals(src string) (string, bool) {
-	if !strings.Contains(src, "${") {
-		return src, false
-	}
-	var b strings.Builder
-	changed := false
-	for i := 0; i < len(src); {
-		q := src[i]
-		if q != '"' && q != '`' && q != '\'' {
-			b.WriteByte(q)
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(src) && src[j] != q {
-			if src[j] == '\\' && q != '`' {
-				j++
-			}
-			j++
-		}
-		if j >= len(src) {
-			b.WriteString(src[i:])
-			break
-		}
-		body := src[i+1 : j]
-		if q == '\'' || !strings.Contains(body, "${") {
-			b.WriteString(src[i : j+1])
-			i = j + 1
-			continue
-		}
-		changed = true
-		b.WriteString("(")
-		first := true
-		part := func(s string) {
-			if !first {
-				b.WriteString(" + ")
-			}
-			first = false
-			b.WriteString(s)
-		}
-		lit := 0
-		for k := 0; k < len(body); {
-			if strings.HasPrefix(body[k:], "${") {
-				end := interpolationEnd(body, k+2)
-				if lit < k {
-					part(string(q) + body[lit:k] + string(q))
-				}
-				part("str(" + body[k+2:end] + ")")
-				k = end + 1
-				lit = k
-				continue
-			}
-			if body[k] == '\\' && q != '`' {
-				k++
-			}
-			k++
-		}
-		if lit < len(body) || first {
-			part(string(q) + body[lit:] + string(q))
-		}
-		b.WriteString(")")
-		i = j + 1
-	}
-	return b.String(), changed
-}
-
-// interpolationEnd finds the "}" that closes a ${ opened before i.
-func interpolationEnd(s string, i int) int {
-	depth := 1
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return len(s)
 }

@@ -604,3 +604,18 @@ func TestTranscriptRedactsEscapedSecrets(t *testing.T) {
 	assert.NotContains(t, tr.String(), `a,b\\22`)
 	assert.Contains(t, tr.String(), `AT+CWJAP=\"lab\",\"***\"`)
 }
+
+// TestInterpolationIsOneRule: ${...} ends at the same "}" in a .at string
+// and in a string literal inside an expression, quotes and all.
+func TestInterpolationIsOneRule(t *testing.T) {
+	f := &fake{answer: table(map[string]string{"x a}b y": "\r\nOK\r\n"})}
+	out := runFake(t, `
+log "x ${ 'a}b' } y"
+let s = "x ${ 'a}b' } y"
+send "x ${ 'a}b' } y" expect "OK"
+emit s
+`, f, nil)
+	require.NoError(t, out.res.Err)
+	assert.Equal(t, []string{"x a}b y", "s=x a}b y"}, out.logs())
+	assert.Equal(t, []string{"x a}b y"}, f.commands())
+}
