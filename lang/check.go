@@ -62,7 +62,7 @@ func shortPos(p, from Pos) string {
 	if p.Filename == from.Filename {
 		return fmt.Sprintf("line %d", p.Line)
 	}
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+	return p.String()
 }
 
 func (c *checker) file(f *File, seen map[*File]bool) {

@@ -26,7 +26,7 @@ func (e *Error) Error() string {
 	if e.Pos.Filename == "" && e.Pos.Line == 0 {
 		return e.Msg
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
+	return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
 }
 
 // ErrorList is every problem found in a script, sorted by position.

@@ -251,7 +251,7 @@ func posString(p lang.Pos) string {
 	if p.Line == 0 {
 		return p.Filename
 	}
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+	return p.String()
 }
 
 // ms is d in milliseconds, to the microsecond.

@@ -19,9 +19,9 @@ type dryStop struct {
 
 func (d *dryStop) Error() string {
 	if d.name == "" {
-		return fmt.Sprintf("%s:%d:%d: stops here: the next step depends on which answer the modem gives", d.pos.Filename, d.pos.Line, d.pos.Column)
+		return fmt.Sprintf("%s: stops here: the next step depends on which answer the modem gives", d.pos)
 	}
-	return fmt.Sprintf("%s:%d:%d: stops here: %q comes from the modem's answer", d.pos.Filename, d.pos.Line, d.pos.Column, d.name)
+	return fmt.Sprintf("%s: stops here: %q comes from the modem's answer", d.pos, d.name)
 }
 
 // DryRun resolves params and expressions and returns what the script would

@@ -36,8 +36,8 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Pos.Filename != "" {
-		fmt.Fprintf(&b, "%s:%d:%d: ", e.Pos.Filename, e.Pos.Line, e.Pos.Column)
+	if e.Pos.Filename != "" && e.Pos.Line > 0 {
+		fmt.Fprintf(&b, "%s: ", e.Pos)
 	}
 	if e.Step != "" {
 		b.WriteString(e.Step)

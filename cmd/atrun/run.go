@@ -503,8 +503,8 @@ func writeJSONLine(w io.Writer, v any) {
 
 func jsonEvent(ev runtime.Event, port string) map[string]any {
 	m := map[string]any{"event": string(ev.Kind), "time": ev.Time.Format(time.RFC3339Nano), "port": port}
-	if ev.Pos.Filename != "" {
-		m["pos"] = fmt.Sprintf("%s:%d:%d", ev.Pos.Filename, ev.Pos.Line, ev.Pos.Column)
+	if ev.Pos.Filename != "" && ev.Pos.Line > 0 {
+		m["pos"] = ev.Pos.String()
 	}
 	if ev.Step != "" {
 		m["step"] = ev.Step
@@ -555,7 +555,9 @@ func (l *stepLog) summary(res *runtime.Result, code int) {
 		var re *runtime.Error
 		if errors.As(res.Err, &re) {
 			m["kind"] = string(re.Kind)
-			m["pos"] = fmt.Sprintf("%s:%d:%d", re.Pos.Filename, re.Pos.Line, re.Pos.Column)
+			if re.Pos.Line > 0 { // a transport error may have no position
+				m["pos"] = re.Pos.String()
+			}
 			m["step"] = re.Step
 			m["last_received"] = re.Last
 		} else {
