@@ -19,7 +19,7 @@ const MaxRead = 16 << 20
 func Check(f *File) ErrorList {
 	c := &checker{params: map[string]*Param{}, flows: map[string]*Flow{}}
 	c.collect(f, true)
-	c.file(f, map[*File]bool{})
+	c.files(f)
 	c.errs.Sort()
 	return c.errs
 }
@@ -65,17 +65,10 @@ func shortPos(p, from Pos) string {
 	return p.String()
 }
 
-func (c *checker) file(f *File, seen map[*File]bool) {
-	if seen[f] {
-		return
+func (c *checker) files(f *File) {
+	for _, f := range Files(f) {
+		c.stmts(f.Stmts, ctx{top: true})
 	}
-	seen[f] = true
-	c.stmts(f.Stmts, ctx{top: true})
-	Walk(f.Stmts, func(n any) {
-		if inc, ok := n.(*Include); ok && inc.File != nil {
-			c.file(inc.File, seen)
-		}
-	})
 }
 
 type ctx struct {

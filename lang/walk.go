@@ -1,5 +1,27 @@
 package lang
 
+// Files returns f and every file it includes, recursively, each once, in
+// load order: the one walk of the include tree.
+func Files(f *File) []*File {
+	var out []*File
+	seen := map[*File]bool{}
+	var visit func(f *File)
+	visit = func(f *File) {
+		if f == nil || seen[f] {
+			return
+		}
+		seen[f] = true
+		out = append(out, f)
+		Walk(f.Stmts, func(n any) {
+			if inc, ok := n.(*Include); ok {
+				visit(inc.File)
+			}
+		})
+	}
+	visit(f)
+	return out
+}
+
 // Walk calls fn for every node under stmts in source order: statements,
 // blocks, patterns, strings, expressions and durations. It does not enter
 // included files.

@@ -151,21 +151,13 @@ func ResolvedParams(p *runtime.Program, given map[string]string) (map[string]str
 func Sources(f *lang.File) [][]byte {
 	var out [][]byte
 	seen := map[string]bool{}
-	var visit func(f *lang.File)
-	visit = func(f *lang.File) {
-		key := filepath.Clean(f.Path)
-		if seen[key] {
-			return
+	for _, f := range lang.Files(f) {
+		// The same file included by two paths is hashed once.
+		if key := filepath.Clean(f.Path); !seen[key] {
+			seen[key] = true
+			out = append(out, []byte(f.Source))
 		}
-		seen[key] = true
-		out = append(out, []byte(f.Source))
-		lang.Walk(f.Stmts, func(n any) {
-			if inc, ok := n.(*lang.Include); ok && inc.File != nil {
-				visit(inc.File)
-			}
-		})
 	}
-	visit(f)
 	return out
 }
 

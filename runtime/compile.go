@@ -118,8 +118,7 @@ func (c *compiler) index(f *lang.File) {
 // does not bind), so that flows, handlers and finally may use them.
 func (c *compiler) bindGlobals(f *lang.File) {
 	c.global = map[string]lang.Pos{}
-	var visit func(f *lang.File)
-	visit = func(f *lang.File) {
+	for _, f := range lang.Files(f) {
 		lang.Walk(f.Stmts, func(n any) {
 			switch n := n.(type) {
 			case *lang.Let:
@@ -130,14 +129,9 @@ func (c *compiler) bindGlobals(f *lang.File) {
 				for _, name := range c.captures(n) {
 					c.addGlobal(name, n.Pos)
 				}
-			case *lang.Include:
-				if n.File != nil {
-					visit(n.File)
-				}
 			}
 		})
 	}
-	visit(f)
 	c.global["data"] = lang.Pos{}
 }
 

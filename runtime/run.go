@@ -875,20 +875,12 @@ func stripComment(line string) string {
 // Source returns the text of the script or included file named filename,
 // as it was loaded.
 func (p *Program) Source(filename string) string {
-	var find func(f *lang.File) string
-	find = func(f *lang.File) string {
+	for _, f := range lang.Files(p.File) {
 		if f.Path == filename {
 			return f.Source
 		}
-		var out string
-		lang.Walk(f.Stmts, func(n any) {
-			if inc, ok := n.(*lang.Include); ok && inc.File != nil && out == "" {
-				out = find(inc.File)
-			}
-		})
-		return out
 	}
-	return find(p.File)
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {
