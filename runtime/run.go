@@ -316,6 +316,8 @@ type run struct {
 	red     *Redactor
 	tr      *transcript
 
+	matcherCache map[*lang.Pattern]*matcher // handler and abort patterns
+
 	pending  []*pev  // received events not yet consumed, oldest first
 	dropped  int     // unread events dropped past the pending bounds
 	depth    int     // flow calls in progress

@@ -500,16 +500,36 @@ func (r *run) remember(ev *pev) {
 	}
 }
 
+// fixedMatcher is the matcher of a handler or abort pattern, built once
+// per run unless it interpolates a variable, which may change.
+func (r *run) fixedMatcher(p *lang.Pattern) (*matcher, error) {
+	if m, ok := r.matcherCache[p]; ok {
+		return m, nil
+	}
+	m := &matcher{p: p, re: r.p.regexes[p]}
+	if p.Text != nil {
+		t, err := r.interpolate(p.Text)
+		if err != nil {
+			return nil, err
+		}
+		m.text = strings.TrimSpace(t)
+		if p.Text.HasExpr() {
+			return m, nil
+		}
+	}
+	if r.matcherCache == nil {
+		r.matcherCache = map[*lang.Pattern]*matcher{}
+	}
+	r.matcherCache[p] = m
+	return m, nil
+}
+
 // handle runs the first on handler whose pattern matches.
 func (r *run) handle(ev *pev) (bool, error) {
 	for _, h := range r.p.handlers {
-		m := &matcher{p: h.Pattern, re: r.p.regexes[h.Pattern]}
-		if h.Pattern.Text != nil {
-			t, err := r.interpolate(h.Pattern.Text)
-			if err != nil {
-				return false, err
-			}
-			m.text = strings.TrimSpace(t)
+		m, err := r.fixedMatcher(h.Pattern)
+		if err != nil {
+			return false, err
 		}
 		sub, ok := m.matches(ev)
 		if !ok {
@@ -518,7 +538,7 @@ func (r *run) handle(ev *pev) (bool, error) {
 		caps := r.take(ev, m, sub, nil).caps
 		r.event(Event{Kind: EvHandler, Pos: h.Pos, Step: stmtSource(r.p, h), Matched: r.redact(ev.Text), Captures: caps})
 		r.inHandle = true
-		err := r.block(context.Background(), h.Body)
+		err = r.block(context.Background(), h.Body)
 		r.inHandle = false
 		return true, err
 	}
@@ -528,13 +548,9 @@ func (r *run) handle(ev *pev) (bool, error) {
 // abort fails the run when an abort pattern matches.
 func (r *run) abort(ev *pev) error {
 	for _, p := range r.p.aborts {
-		m := &matcher{p: p, re: r.p.regexes[p]}
-		if p.Text != nil {
-			t, err := r.interpolate(p.Text)
-			if err != nil {
-				return err
-			}
-			m.text = strings.TrimSpace(t)
+		m, err := r.fixedMatcher(p)
+		if err != nil {
+			return err
 		}
 		if _, ok := m.matches(ev); !ok {
 			continue
