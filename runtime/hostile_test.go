@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	goruntime "runtime"
 	"strings"
@@ -216,4 +217,31 @@ func (w *notesOnly) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return strings.Join(w.notes, "")
+}
+
+// TestRunOwnsThePort: Run closes the io.Closer it was given, and the
+// goroutine reading it ends with it, on success, failure and Ctrl-C.
+func TestRunOwnsThePort(t *testing.T) {
+	for _, script := range []string{"send \"AT\" expect \"OK\"", "send \"AT\" expect \"NEVER\" timeout 50ms", "fail \"no\""} {
+		before := goruntime.NumGoroutine()
+		host, dev := net.Pipe()
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				if _, err := dev.Read(buf); err != nil {
+					return
+				}
+				dev.Write([]byte("\r\nOK\r\n"))
+			}
+		}()
+		compile(t, script).Run(context.Background(), host, Options{})
+		_, err := host.Write([]byte("x"))
+		assert.ErrorIs(t, err, io.ErrClosedPipe, "Run closed the port")
+		dev.Close()
+		deadline := time.Now().Add(5 * time.Second)
+		for goruntime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		assert.LessOrEqual(t, goruntime.NumGoroutine(), before, "the reader stopped: %s", script)
+	}
 }

@@ -114,6 +114,11 @@ func (r *Result) Value(name string) (any, bool) {
 // Run executes the program over rw until the script ends, fails, or ctx is
 // canceled; finally runs in every case. Params are resolved first: a bad
 // -D value returns a lang.ErrorList and nothing is sent.
+//
+// Run takes rw over: if rw is an io.Closer, Run closes it before it
+// returns, which also ends the goroutine reading it. Any other rw is left
+// open, and its reader ends at its first failed Read: close such an rw
+// (or make its Read fail) when Run returns.
 func (p *Program) Run(ctx context.Context, rw io.ReadWriter, opts Options) *Result {
 	res := &Result{Start: time.Now()}
 	vars, err := p.ResolveParams(opts.Params)
