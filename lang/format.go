@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -344,6 +345,57 @@ func (p *printer) simple(l outLine, pos, end Pos) {
 }
 
 func isMultiline(s string) bool { return strings.ContainsAny(s, "\r\n") }
+
+// StmtText is a statement as the formatter prints it, on one line, for
+// step logs and messages: a block's statements are left out ("if x",
+// "retry 3 every 1s"), an expect block's alternatives are "{...}".
+func StmtText(s Stmt) string {
+	var t string
+	switch s := s.(type) {
+	case *Send:
+		t = "send " + strText(s.Text)
+		if s.Expect != nil {
+			t += " expect " + bodyHead(s.Expect)
+		}
+		t += modsText(&s.Mods)
+	case *Expect:
+		t = "expect " + bodyHead(s.Body) + modsText(&s.Mods)
+	case *RetryBlock:
+		t = retryText(s.Retry)
+	case *On:
+		t = "on " + patternText(s.Pattern)
+	case *If:
+		t = "if " + exprText(s.Cond)
+	case *Repeat:
+		t = "repeat " + exprText(s.Count)
+		if s.While != nil {
+			t += " while " + exprText(s.While)
+		}
+	case *Flow:
+		t = "flow " + s.Name + "(" + strings.Join(s.Params, ", ") + ")"
+	case *Finally:
+		t = "finally"
+	case *Dialect:
+		t = "dialect " + s.Name
+	default:
+		t = simpleText(s)
+	}
+	return oneLine.ReplaceAllString(t, " ")
+}
+
+// oneLine matches a line break and the indentation around it.
+var oneLine = regexp.MustCompile(`[ \t]*(?:\r\n|\r|\n)[ \t]*`)
+
+// bodyHead is an expect body on one line, a block's alternatives elided.
+func bodyHead(b *ExpectBody) string {
+	switch {
+	case b.Pattern != nil:
+		return patternText(b.Pattern)
+	case b.All != nil:
+		return "all {...}"
+	}
+	return "{...}"
+}
 
 // simpleText prints a statement that has no block.
 func simpleText(s Stmt) string {

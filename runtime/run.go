@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -809,72 +808,15 @@ func (r *run) last() []string {
 	return append([]string(nil), r.tail...)
 }
 
-// stepText is the statement's first source line, for messages.
-func (r *run) stepText(s lang.Stmt) string {
-	return stmtSource(r.p, s)
-}
+// stepText is the statement as the formatter prints it, for messages.
+func (r *run) stepText(s lang.Stmt) string { return stmtText(s) }
 
-func stmtSource(p *Program, s lang.Stmt) string { return shorten(stmtLine(p, s)) }
+func stmtText(s lang.Stmt) string { return shorten(lang.StmtText(s)) }
 
 // shorten keeps step descriptions to one readable line.
 func shorten(line string) string {
 	if len(line) > 100 {
 		return line[:97] + "..."
-	}
-	return line
-}
-
-var spaces = regexp.MustCompile(`\s+`)
-
-// stmtLine is the statement's first source line, comment and blanks
-// trimmed.
-func stmtLine(p *Program, s lang.Stmt) string {
-	pos := lang.StmtPos(s)
-	src := p.Source(pos.Filename)
-	if pos.Offset >= len(src) {
-		return ""
-	}
-	line := src[pos.Offset:]
-	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
-		line = line[:i]
-	}
-	line = strings.TrimSpace(stripComment(line))
-	if strings.HasSuffix(line, "{") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "{"))
-		if strings.HasSuffix(line, "expect") || strings.HasSuffix(line, "expect all") {
-			line += " {...}" // alternatives follow on the next lines
-		}
-	}
-	return spaces.ReplaceAllString(strings.TrimSpace(line), " ")
-}
-
-// stripComment removes a trailing # comment outside quotes.
-func stripComment(line string) string {
-	var q byte
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case q != 0:
-			if c == '\\' && q == '"' {
-				i++
-			} else if c == q {
-				q = 0
-			}
-		case c == '"' || c == '`' || c == '\'':
-			q = c
-		case c == '/' && i > 0 && (line[i-1] == ' '):
-			// a regex: skip to its end
-			for j := i + 1; j < len(line); j++ {
-				if line[j] == '\\' {
-					j++
-				} else if line[j] == '/' {
-					i = j
-					break
-				}
-			}
-		case c == '#':
-			return line[:i]
-		}
 	}
 	return line
 }

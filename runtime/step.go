@@ -16,7 +16,7 @@ import (
 
 // step runs a send and/or an expect with its timeout and retries.
 func (r *run) step(ctx context.Context, s lang.Stmt, send *lang.Str, body *lang.ExpectBody, mods *lang.Mods) error {
-	pos, desc := lang.StmtPos(s), stmtLine(r.p, s)
+	pos, desc := lang.StmtPos(s), lang.StmtText(s)
 	timeout := r.timeout
 	if mods.Timeout != nil {
 		d, err := r.duration(mods.Timeout)
@@ -536,7 +536,7 @@ func (r *run) handle(ev *pev) (bool, error) {
 			continue
 		}
 		caps := r.take(ev, m, sub, nil).caps
-		r.event(Event{Kind: EvHandler, Pos: h.Pos, Step: stmtSource(r.p, h), Matched: r.redact(ev.Text), Captures: caps})
+		r.event(Event{Kind: EvHandler, Pos: h.Pos, Step: stmtText(h), Matched: r.redact(ev.Text), Captures: caps})
 		r.inHandle = true
 		err = r.block(context.Background(), h.Body)
 		r.inHandle = false
