@@ -52,6 +52,11 @@ type dataEntry struct {
 func (s *Session) ReadData(req DataEntry, done func(data []byte, err error) error) error {
 	d := &dataEntry{req: req, done: done}
 	s.data = d
+	if s.Quirk(QuirkEarlyData) == "drop" {
+		// Bytes that came before the prompt (with the command line,
+		// or while it ran) are not the data: modules drop them.
+		s.inbuf = nil
+	}
 	if req.Prompt != "" {
 		s.out.raw([]byte(req.Prompt))
 	}

@@ -31,13 +31,19 @@
 //
 // # What the engine does for every profile
 //
-// Command lines end at CR (a following LF is ignored); characters are
+// Command lines end at CR (a following LF is ignored; ESP-AT profiles,
+// Profile.CRLF, end them only at CR LF); characters are
 // echoed as received while echo is on (ATE1, the default), so the host sees
 // "AT+CSQ\r" then "\r\n+CSQ: 20,99\r\n\r\nOK\r\n". Lines are parsed per
 // V.250 into commands ("AT+CIFSR;E0", "ATE0V1"), each with a Name
 // ("+CSQ", "E", "&W"), a Kind (Action, Exec "=", Read "?", Test "=?") and
-// arguments split at commas outside quotes. A line runs to its final
-// result before the next is read; input arriving meanwhile waits. Unknown
+// arguments split at commas outside quotes. As on real modules
+// (V.250 §5.6.1), a command line typed before the previous line's final
+// result is ignored (ESP-AT answers "busy p...", Profile.BusyReply), and
+// bytes typed before a data prompt are dropped. The engine quirks
+// "busy-input"="queue", "early-data"="keep" and "line-end"="cr" bring back
+// the old leniency (queue input, keep early data, end any line at CR) for
+// hosts that rely on it; a flow should pass without them. Unknown
 // commands answer ERROR. During a restart (BootTime) input is lost, then
 // the profile's boot lines print and the modem registers (+CREG URCs when
 // enabled). Common commands: AT, ATE, ATV1, ATQ0, ATZ, AT&F, AT&W, ATI,

@@ -193,10 +193,13 @@ func (o Options) identity(p *Profile) Options {
 
 func checkQuirks(p *Profile, q map[string]string) error {
 	for name, v := range q {
-		spec, ok := p.Quirks[name]
+		spec, ok := p.quirk(name)
 		if !ok {
-			known := make([]string, 0, len(p.Quirks))
+			known := make([]string, 0, len(p.Quirks)+len(engineQuirks))
 			for k := range p.Quirks {
+				known = append(known, k)
+			}
+			for k := range engineQuirks {
 				known = append(known, k)
 			}
 			slices.Sort(known)

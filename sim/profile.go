@@ -56,6 +56,15 @@ type Profile struct {
 	CMETexts map[int]string
 	// BackslashEscapes makes \" and \, inside arguments literal (ESP-AT).
 	BackslashEscapes bool
+	// CRLF makes only CR LF end a command line (ESP-AT: "AT commands ...
+	// end with a new line (CR LF)"); a bare CR is then part of the line.
+	// Otherwise CR ends it, as V.250 says (S3), and a following LF is
+	// ignored.
+	CRLF bool
+	// BusyReply is what a command line typed while another still runs
+	// gets (ESP-AT: "busy p..."); empty means it is ignored, as V.250
+	// §5.6.1 lets a modem do.
+	BusyReply string
 
 	// Quirks declares the profile's variants where real modules differ
 	// (prompt with or without a space, "0, CONNECT OK" or "0,CONNECT OK").
@@ -72,6 +81,30 @@ type Profile struct {
 	// restart; a state that implements io.Closer is closed when it is
 	// replaced or the session ends.
 	NewState func(s *Session) any
+}
+
+// Engine quirks: every profile has them. Their defaults are as strict as
+// the hardware; the other values are the engine's old leniency, for hosts
+// that rely on it.
+const (
+	QuirkBusyInput = "busy-input" // "ignore" or "queue"
+	QuirkEarlyData = "early-data" // "drop" or "keep"
+	QuirkLineEnd   = "line-end"   // "module" or "cr"
+)
+
+var engineQuirks = map[string]Quirk{
+	QuirkBusyInput: {Doc: `a command line typed before the previous one's final result: "ignore" (V.250 §5.6.1; ESP-AT answers busy p...) or "queue" it and run it after (lenient)`, Values: []string{"ignore", "queue"}},
+	QuirkEarlyData: {Doc: `bytes typed before a data prompt: "drop" them, as modules do, or "keep" them as the start of the data (lenient)`, Values: []string{"drop", "keep"}},
+	QuirkLineEnd:   {Doc: `what ends a command line: the "module"'s own (CR; CR LF for ESP-AT) or any "cr" (lenient)`, Values: []string{"module", "cr"}},
+}
+
+// quirk looks a quirk up in the profile, then in the engine's.
+func (p *Profile) quirk(name string) (Quirk, bool) {
+	if q, ok := p.Quirks[name]; ok {
+		return q, true
+	}
+	q, ok := engineQuirks[name]
+	return q, ok
 }
 
 // Quirk is one variant knob of a profile.

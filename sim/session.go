@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -294,7 +295,8 @@ func (s *Session) Quirk(name string) string {
 	if v, ok := s.opts.Quirks[name]; ok {
 		return v
 	}
-	return s.profile.Quirks[name].Default()
+	q, _ := s.profile.quirk(name)
+	return q.Default()
 }
 
 // Profile returns the session's profile.
@@ -461,16 +463,44 @@ func (s *Session) process() {
 		case s.data != nil:
 			s.feedData()
 		case s.busy:
+			if s.Quirk(QuirkBusyInput) == "ignore" {
+				s.ignoreBusyInput()
+			}
 			return
 		default:
-			s.scanCommand()
+			if !s.scanCommand() {
+				return // the rest of a line end has not arrived yet
+			}
 		}
 	}
 }
 
-// scanCommand consumes command-mode input up to and including one CR,
-// echoing what it consumes.
-func (s *Session) scanCommand() {
+// ignoreBusyInput drops what the host typed while a command line runs: a
+// real modem does not queue it (V.250 §5.6.1), so a host that sends the
+// next command before the final result loses it. Each line typed gets
+// the profile's BusyReply, if it has one. The input is dropped when it
+// is read; the final result it raced may still be on its way out.
+func (s *Session) ignoreBusyInput() {
+	if s.profile.BusyReply != "" {
+		ends := bytes.Count(s.inbuf, []byte{'\r'})
+		if s.crlf() {
+			ends = bytes.Count(s.inbuf, []byte("\r\n"))
+		}
+		for range ends {
+			s.out.line(s.profile.BusyReply)
+		}
+	}
+	s.inbuf = nil
+}
+
+// crlf reports whether only CR LF ends a command line.
+func (s *Session) crlf() bool { return s.profile.CRLF && s.Quirk(QuirkLineEnd) == "module" }
+
+// scanCommand consumes command-mode input up to and including one line
+// end (CR, or CR LF for a CRLF profile), echoing what it consumes. It
+// returns false when it could not go on: a CR that may start a CR LF is
+// the last byte so far.
+func (s *Session) scanCommand() bool {
 	i := 0
 	var echo []byte
 	defer func() {
@@ -484,8 +514,21 @@ func (s *Session) scanCommand() {
 		switch {
 		case b == '\n' && len(s.line) == 0:
 			continue // the LF of a CRLF line end
+		case b == '\r' && s.crlf() && i == len(s.inbuf):
+			s.inbuf = s.inbuf[i-1:] // wait for the next byte
+			return false
+		case b == '\r' && s.crlf() && s.inbuf[i] != '\n':
+			// A bare CR does not end an ESP-AT line: it stays in it,
+			// and the line will not parse.
+			if len(s.line) < maxLine {
+				s.line = append(s.line, b)
+			}
 		case b == '\r':
 			echo = append(echo, b)
+			if s.crlf() {
+				echo = append(echo, '\n')
+				i++
+			}
 			line := string(s.line)
 			s.line = s.line[:0]
 			s.inbuf = s.inbuf[i:]
@@ -494,7 +537,7 @@ func (s *Session) scanCommand() {
 			}
 			echo = nil
 			s.execLine(line)
-			return
+			return true
 		case b == 0x08 || b == 0x7f:
 			if len(s.line) > 0 {
 				s.line = s.line[:len(s.line)-1]
@@ -507,6 +550,7 @@ func (s *Session) scanCommand() {
 		echo = append(echo, b)
 	}
 	s.inbuf = s.inbuf[i:]
+	return true
 }
 
 // execLine starts a command line.

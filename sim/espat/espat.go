@@ -121,6 +121,10 @@ func profile(c chip, name, summary, rev string) sim.Profile {
 		BootTime:         bootTime,
 		OnBoot:           onBoot,
 		BackslashEscapes: true,
+		CRLF:             true,
+		// "busy p..." = still processing the previous command (S18
+		// message reports).
+		BusyReply: "busy p...",
 		Quirks: map[string]sim.Quirk{
 			QuirkAutoConnect: {
 				Doc:    `"off": no saved AP; "on": join the saved AP "atrun" at boot, printing WIFI CONNECTED and WIFI GOT IP after ready (esp-at #554 log)`,

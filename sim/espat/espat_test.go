@@ -25,7 +25,7 @@ const (
 func urc(s string) string { return "\r\n" + s + "\r\n" }
 
 var (
-	echoOff = simtest.Step{Send: "ATE0", Want: "ATE0\r" + ok}
+	echoOff = simtest.Step{Send: "ATE0", Want: "ATE0\r\n" + ok}
 	join    = simtest.Step{Send: `AT+CWJAP="anchovy","1234567890"`, Want: urc("WIFI CONNECTED") + urc("WIFI GOT IP") + ok}
 )
 
@@ -103,7 +103,7 @@ func TestPayloads(t *testing.T) {
 func TestWiFi(t *testing.T) {
 	h := simtest.Start(t, "esp8266", sim.Options{Seed: 0x010203})
 	h.Run(t, []simtest.Step{
-		{Send: "AT", Want: "AT\r" + ok},
+		{Send: "AT", Want: "AT\r\n" + ok},
 		echoOff,
 		{Send: "AT+CWMODE?", Want: urc("+CWMODE:1") + ok},
 		{Send: "AT+CWJAP?", Want: urc("No AP") + ok},
@@ -139,10 +139,10 @@ func TestBootAndRestart(t *testing.T) {
 	h := simtest.Start(t, "esp8266", sim.Options{ColdBoot: true, Quirks: map[string]string{"autoconnect": "on"}})
 	h.Expect(t, urc("ready")+urc("WIFI CONNECTED")+urc("WIFI GOT IP"))
 	h.Run(t, []simtest.Step{
-		{Send: "AT+CWJAP?", Want: "AT+CWJAP?\r" + urc(`+CWJAP:"atrun","ca:d7:19:00:00:44",6,-73,0,1,3,0,1`) + ok},
-		{Send: "ATE0", Want: "ATE0\r" + ok},
+		{Send: "AT+CWJAP?", Want: "AT+CWJAP?\r\n" + urc(`+CWJAP:"atrun","ca:d7:19:00:00:44",6,-73,0,1,3,0,1`) + ok},
+		{Send: "ATE0", Want: "ATE0\r\n" + ok},
 		{Send: "AT+RST", Want: ok + urc("ready") + urc("WIFI CONNECTED") + urc("WIFI GOT IP")},
-		{Send: "AT", Want: "AT\r" + ok}, // echo is back on after the restart
+		{Send: "AT", Want: "AT\r\n" + ok}, // echo is back on after the restart
 	})
 }
 

@@ -27,6 +27,9 @@ const Timeout = 5 * time.Second
 
 // Host is the host end of a modem session.
 type Host struct {
+	// EOL ends what Send writes: CR, or CR LF for a profile that wants it
+	// (ESP-AT), as set by Start.
+	EOL    string
 	rw     io.ReadWriter
 	mu     sync.Mutex
 	buf    []byte
@@ -54,13 +57,17 @@ func StartModem(t testing.TB, m *sim.Modem) *Host {
 		cancel()
 		conn.Close()
 	})
-	return New(conn)
+	h := New(conn)
+	if m.Profile().CRLF {
+		h.EOL = "\r\n"
+	}
+	return h
 }
 
 // New wraps any connection to a modem (a pty, a TCP conn) and starts
 // reading it.
 func New(rw io.ReadWriter) *Host {
-	h := &Host{rw: rw, notify: make(chan struct{}, 1)}
+	h := &Host{rw: rw, notify: make(chan struct{}, 1), EOL: "\r"}
 	go h.read()
 	return h
 }
@@ -85,10 +92,10 @@ func (h *Host) read() {
 	}
 }
 
-// Send writes line followed by CR.
+// Send writes line followed by the line end (EOL).
 func (h *Host) Send(t testing.TB, line string) {
 	t.Helper()
-	h.Write(t, []byte(line+"\r"))
+	h.Write(t, []byte(line+h.EOL))
 }
 
 // Write writes raw bytes.
