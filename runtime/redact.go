@@ -167,12 +167,17 @@ type stream struct {
 	held string
 }
 
-// next returns what can be shown of the stream so far.
-func (s *stream) next(b []byte) string {
+// next returns what can be shown of the stream so far: what was held
+// back, when the new piece shows it was no secret, and the new piece.
+func (s *stream) next(b []byte) (held, piece string) {
 	out := s.red.String(s.held + string(b))
 	k := s.red.partial(out)
+	show := out[:len(out)-k]
+	if s.held != "" && strings.HasPrefix(show, s.held) {
+		held, show = s.held, show[len(s.held):]
+	}
 	s.held = out[len(out)-k:]
-	return out[:len(out)-k]
+	return held, show
 }
 
 // flush returns what is held back: the stream ended.
@@ -217,8 +222,13 @@ func (t *transcript) write(dir string, s *stream, b []byte, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.last = at
-	if out := s.next(b); out != "" {
-		fmt.Fprintf(t.w, "%s %s %s\n", at.Format("15:04:05.000000"), dir, strconv.Quote(out))
+	// Pieces stay pieces where no secret joins them: a record starts
+	// where a write or read did.
+	held, piece := s.next(b)
+	for _, out := range []string{held, piece} {
+		if out != "" {
+			fmt.Fprintf(t.w, "%s %s %s\n", at.Format("15:04:05.000000"), dir, strconv.Quote(out))
+		}
 	}
 }
 
