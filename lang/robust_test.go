@@ -2,8 +2,6 @@ package lang
 
 import (
 	"errors"
-	"fmt"
-	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -147,45 +145,4 @@ func TestHugeFile(t *testing.T) {
 		require.Error(t, err, name)
 		assert.Less(t, time.Since(start), 10*time.Second, name)
 	}
-}
-
-// firstDiff describes the first difference between a and b.
-func firstDiff(a, b reflect.Value, path string) string {
-	if a.Kind() != b.Kind() || a.Type() != b.Type() {
-		return fmt.Sprintf("%s: %v vs %v", path, a.Type(), b.Type())
-	}
-	switch a.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			if a.IsNil() != b.IsNil() {
-				return fmt.Sprintf("%s: nil %v vs %v", path, a.IsNil(), b.IsNil())
-			}
-			return ""
-		}
-		return firstDiff(a.Elem(), b.Elem(), path)
-	case reflect.Slice:
-		if a.IsNil() != b.IsNil() {
-			return fmt.Sprintf("%s: nil %v vs %v", path, a.IsNil(), b.IsNil())
-		}
-		if a.Len() != b.Len() {
-			return fmt.Sprintf("%s: len %d vs %d", path, a.Len(), b.Len())
-		}
-		for i := range a.Len() {
-			if d := firstDiff(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
-			}
-		}
-		return ""
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if d := firstDiff(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); d != "" {
-				return d
-			}
-		}
-		return ""
-	}
-	if !reflect.DeepEqual(a.Interface(), b.Interface()) {
-		return fmt.Sprintf("%s: %v vs %v", path, a.Interface(), b.Interface())
-	}
-	return ""
 }
