@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -97,6 +98,9 @@ var engineQuirks = map[string]Quirk{
 	QuirkEarlyData: {Doc: `bytes typed before a data prompt: "drop" them, as modules do, or "keep" them as the start of the data (lenient)`, Values: []string{"drop", "keep"}},
 	QuirkLineEnd:   {Doc: `what ends a command line: the "module"'s own (CR; CR LF for ESP-AT) or any "cr" (lenient)`, Values: []string{"module", "cr"}},
 }
+
+// EngineQuirks returns the quirks every profile has.
+func EngineQuirks() map[string]Quirk { return maps.Clone(engineQuirks) }
 
 // quirk looks a quirk up in the profile, then in the engine's.
 func (p *Profile) quirk(name string) (Quirk, bool) {

@@ -49,13 +49,12 @@ func quirkHelp(name string) string {
 	if !ok {
 		return fmt.Sprintf("unknown profile %q (have: %s)", name, strings.Join(sim.Names(), ", "))
 	}
-	if len(p.Quirks) == 0 {
-		return name + " has no variants"
-	}
 	var b strings.Builder
-	for _, k := range sortedKeys(p.Quirks) {
-		q := p.Quirks[k]
-		fmt.Fprintf(&b, "%s: %s\n    values: %s (default %s)\n", k, q.Doc, strings.Join(q.Values, ", "), q.Default())
+	for _, set := range []map[string]sim.Quirk{p.Quirks, sim.EngineQuirks()} {
+		for _, k := range sortedKeys(set) {
+			q := set[k]
+			fmt.Fprintf(&b, "%s: %s\n    values: %s (default %s)\n", k, q.Doc, strings.Join(q.Values, ", "), q.Default())
+		}
 	}
 	return b.String()
 }
