@@ -52,13 +52,13 @@ type dataEntry struct {
 func (s *Session) ReadData(req DataEntry, done func(data []byte, err error) error) error {
 	d := &dataEntry{req: req, done: done}
 	s.data = d
-	if s.Quirk(QuirkEarlyData) == "drop" {
-		// Bytes that came before the prompt (with the command line,
-		// or while it ran) are not the data: modules drop them.
-		s.inbuf = nil
-	}
+	// Bytes typed before the prompt (with the command line, or while it
+	// ran) are not the data: modules drop them.
+	keep := s.Quirk(QuirkEarlyData) == "keep"
 	if req.Prompt != "" {
-		s.out.raw([]byte(req.Prompt))
+		s.out.rawThen([]byte(req.Prompt), func(seq uint64) { s.markReady(seq, keep) })
+	} else {
+		s.markReady(s.out.seq.Load(), keep)
 	}
 	s.armIdle(d)
 	return Pending

@@ -39,8 +39,10 @@
 // ("+CSQ", "E", "&W"), a Kind (Action, Exec "=", Read "?", Test "=?") and
 // arguments split at commas outside quotes. As on real modules
 // (V.250 §5.6.1), a command line typed before the previous line's final
-// result is ignored (ESP-AT answers "busy p...", Profile.BusyReply), and
-// bytes typed before a data prompt are dropped. The engine quirks
+// result has gone out (after Latency, Baud and Chunk) is ignored and not
+// echoed (ESP-AT answers "busy p...", Profile.BusyReply), and bytes typed
+// before a data prompt has gone out are dropped. URCs after the final
+// result, and data after the prompt, do not count. The engine quirks
 // "busy-input"="queue", "early-data"="keep" and "line-end"="cr" bring back
 // the old leniency (queue input, keep early data, end any line at CR) for
 // hosts that rely on it; a flow should pass without them. Unknown

@@ -4,6 +4,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,11 @@ type output struct {
 	next    time.Time  // baud pacing: when the line is free again
 	lines   int        // response lines written, for InjectURC
 	err     error      // first write error; later writes are skipped
+
+	// seq counts the pieces (lines, raw writes) whose last byte went
+	// out; it moves just before that byte is written. The reader stamps
+	// input with it to know what the host could have seen.
+	seq atomic.Uint64
 }
 
 func newOutput(w io.Writer, o *Options, seed uint64) *output {
@@ -37,23 +43,32 @@ func (o *output) error() error {
 }
 
 // line writes "\r\nTEXT\r\n", subject to injection, drop and garble.
-func (o *output) line(text string) {
+func (o *output) line(text string) { o.lineThen(text, nil) }
+
+// lineThen is line for a final result: ready runs just before its last
+// byte is written (after Baud pacing, with the last chunk), or at once if
+// the line is dropped, because from then on the modem listens again. It
+// gets the piece's seq.
+func (o *output) lineThen(text string, ready func(seq uint64)) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.opts.InjectURC != "" {
 		o.lines++
 		if o.lines%o.opts.InjectEvery == 0 {
-			o.write([]byte("\r\n" + o.opts.InjectURC + "\r\n"))
+			o.write([]byte("\r\n"+o.opts.InjectURC+"\r\n"), nil)
 		}
 	}
 	if o.opts.DropRate > 0 && o.lineRng.Float64() < o.opts.DropRate {
+		if ready != nil {
+			ready(o.seq.Load())
+		}
 		return
 	}
 	b := []byte("\r\n" + text + "\r\n")
 	if o.opts.GarbleRate > 0 && o.lineRng.Float64() < o.opts.GarbleRate {
 		garble(b[2:len(b)-2], o.lineRng)
 	}
-	o.write(b)
+	o.write(b, ready)
 }
 
 // garble corrupts about a quarter of the line (at least one byte) with
@@ -78,22 +93,37 @@ func garble(b []byte, rng *rand.Rand) {
 }
 
 // raw writes b exactly.
-func (o *output) raw(b []byte) {
+func (o *output) raw(b []byte) { o.rawThen(b, nil) }
+
+// rawThen is raw for a prompt; ready as for lineThen.
+func (o *output) rawThen(b []byte, ready func(seq uint64)) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.write(b)
+	o.write(b, ready)
 }
 
-// write applies Chunk and Baud. The caller holds mu.
-func (o *output) write(b []byte) {
+// write applies Chunk and Baud and moves seq before the last chunk;
+// ready, if set, runs then (or when writing stops on an error). The
+// caller holds mu.
+func (o *output) write(b []byte, ready func(seq uint64)) {
 	for len(b) > 0 && o.err == nil {
 		n := len(b)
 		if o.opts.Chunk > 0 {
 			n = min(n, 1+o.chunkRn.IntN(o.opts.Chunk))
 		}
 		o.pace(n)
+		if n == len(b) {
+			seq := o.seq.Add(1)
+			if ready != nil {
+				ready(seq)
+				ready = nil
+			}
+		}
 		_, o.err = o.w.Write(b[:n])
 		b = b[n:]
+	}
+	if ready != nil {
+		ready(o.seq.Load())
 	}
 }
 

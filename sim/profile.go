@@ -102,6 +102,13 @@ var engineQuirks = map[string]Quirk{
 // EngineQuirks returns the quirks every profile has.
 func EngineQuirks() map[string]Quirk { return maps.Clone(engineQuirks) }
 
+// Lenient selects the lenient value of every engine quirk: the engine as
+// it was before the modems were strict, for a host under test that is not
+// yet careful (a flow should pass without it).
+func Lenient() map[string]string {
+	return map[string]string{QuirkBusyInput: "queue", QuirkEarlyData: "keep", QuirkLineEnd: "cr"}
+}
+
 // quirk looks a quirk up in the profile, then in the engine's.
 func (p *Profile) quirk(name string) (Quirk, bool) {
 	if q, ok := p.Quirks[name]; ok {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +77,12 @@ type Session struct {
 	rng       *rand.Rand
 	inbuf     []byte
 	line      []byte
-	busy      bool // a command line is executing
+	busy      bool    // a command line is executing
+	inRuns    []inRun // output stamps of inbuf's bytes, oldest first
+	inTotal   uint64  // bytes ever added to inbuf; inRuns count in it
+	readyAt   uint64  // output seq when the modem last listened again
+	keepEarly bool    // input stamped before readyAt is kept (lenient quirks)
+	busyCR    bool    // a CR ended the input typed while busy, for BusyReply
 	chain     []*Command
 	chainAt   int
 	lastRes   error
@@ -143,14 +147,16 @@ func (s *Session) run() (err error) {
 	}
 	defer s.drop()
 
-	in := make(chan []byte, 16)
+	in := make(chan input, 16)
 	readErr := make(chan error, 1)
 	go func() {
 		buf := make([]byte, 4096)
 		for {
 			n, err := s.rw.Read(buf)
 			if n > 0 {
-				b := append([]byte(nil), buf[:n]...)
+				// The stamp tells what the host could have seen
+				// when it typed this.
+				b := input{append([]byte(nil), buf[:n]...), s.out.seq.Load()}
 				select {
 				case in <- b:
 				case <-s.ctx.Done():
@@ -174,7 +180,7 @@ func (s *Session) run() (err error) {
 	for {
 		select {
 		case b := <-in:
-			s.inbuf = append(s.inbuf, b...)
+			s.input(b)
 			// Work posted before this input (a zero-delay After at
 			// TimeScale 0) runs first, as it would have on a real modem.
 			s.runPosted()
@@ -191,6 +197,77 @@ func (s *Session) run() (err error) {
 		case <-s.ctx.Done():
 			return s.outErr()
 		}
+	}
+}
+
+// input is what one read returned, stamped with the output seq then.
+type input struct {
+	b   []byte
+	seq uint64
+}
+
+// inRun marks inbuf's bytes up to position upto (in inTotal) as read at
+// output seq.
+type inRun struct{ upto, seq uint64 }
+
+// input takes what the host typed. Input typed while a command line runs
+// (or before a prompt) is held, not echoed: a module's parser echoes what
+// it reads, and it does not read while it executes (ESP-AT logs show
+// "busy p..." and no echo, esp-at #388). When the modem listens again,
+// markReady drops the held input unless a lenient quirk keeps it; input
+// typed before that moment but handled after it is dropped here.
+func (s *Session) input(in input) {
+	stale := in.seq < s.readyAt
+	if s.busy && s.data == nil || stale {
+		s.answerBusy(in.b)
+	}
+	if stale && !s.keepEarly {
+		return
+	}
+	head := s.inTotal - uint64(len(s.inbuf))
+	for len(s.inRuns) > 0 && s.inRuns[0].upto <= head {
+		s.inRuns = s.inRuns[1:]
+	}
+	s.inbuf = append(s.inbuf, in.b...)
+	s.inTotal += uint64(len(in.b))
+	s.inRuns = append(s.inRuns, inRun{s.inTotal, in.seq})
+}
+
+// answerBusy gives the profile's BusyReply for each line end typed while
+// a command line runs. ESP-AT answers even an empty line (esp-at #392).
+func (s *Session) answerBusy(b []byte) {
+	if s.profile.BusyReply == "" || s.Quirk(QuirkBusyInput) != "ignore" {
+		return
+	}
+	crlf := s.crlf()
+	for _, c := range b {
+		if crlf && c == '\n' && s.busyCR || !crlf && c == '\r' {
+			s.out.line(s.profile.BusyReply)
+		}
+		s.busyCR = c == '\r'
+	}
+}
+
+// markReady runs when the last byte of a final result (keep: busy-input
+// "queue") or of a prompt (keep: early-data "keep") is about to go out,
+// output seq then being seq: from then on the modem reads input again.
+// What the host typed before is dropped: a real module did not read it
+// (V.250 §5.6.1 lets it ignore a line typed while a command executes; no
+// module buffers data typed before its prompt). The moment is the one
+// the host can see, after Latency, Baud pacing and chunking.
+func (s *Session) markReady(seq uint64, keep bool) {
+	s.readyAt, s.keepEarly, s.busyCR = seq, keep, false
+	if keep {
+		return
+	}
+	// Stamps grow with position, so the stale bytes are a prefix.
+	head := s.inTotal - uint64(len(s.inbuf))
+	for len(s.inRuns) > 0 && s.inRuns[0].seq < seq {
+		if end := s.inRuns[0].upto; end > head {
+			s.inbuf = s.inbuf[end-head:]
+			head = end
+		}
+		s.inRuns = s.inRuns[1:]
 	}
 }
 
@@ -463,34 +540,13 @@ func (s *Session) process() {
 		case s.data != nil:
 			s.feedData()
 		case s.busy:
-			if s.Quirk(QuirkBusyInput) == "ignore" {
-				s.ignoreBusyInput()
-			}
-			return
+			return // held until the final result (markReady)
 		default:
 			if !s.scanCommand() {
 				return // the rest of a line end has not arrived yet
 			}
 		}
 	}
-}
-
-// ignoreBusyInput drops what the host typed while a command line runs: a
-// real modem does not queue it (V.250 §5.6.1), so a host that sends the
-// next command before the final result loses it. Each line typed gets
-// the profile's BusyReply, if it has one. The input is dropped when it
-// is read; the final result it raced may still be on its way out.
-func (s *Session) ignoreBusyInput() {
-	if s.profile.BusyReply != "" {
-		ends := bytes.Count(s.inbuf, []byte{'\r'})
-		if s.crlf() {
-			ends = bytes.Count(s.inbuf, []byte("\r\n"))
-		}
-		for range ends {
-			s.out.line(s.profile.BusyReply)
-		}
-	}
-	s.inbuf = nil
 }
 
 // crlf reports whether only CR LF ends a command line.
@@ -555,16 +611,19 @@ func (s *Session) scanCommand() bool {
 
 // execLine starts a command line.
 func (s *Session) execLine(line string) {
-	line = strings.TrimSpace(line)
 	at := indexAT(line)
 	if at < 0 {
 		return // not a command: V.250 ignores characters before "AT"
 	}
-	line = line[at:]
+	// A bare CR left in an ESP-AT line ("AT\rAT+GMR" after "AT\r" and
+	// "AT+GMR\r\n") garbles it. Assumption: the firmware keeps the bytes
+	// until CR LF and rejects the line as it rejects any unparsable one.
+	garbled := s.crlf() && strings.ContainsRune(line[at:], '\r')
+	line = strings.TrimSpace(line[at:])
 	s.lines++
 	s.busy = true
 	cmds, err := ParseLine(line, s.profile.BackslashEscapes)
-	if err != nil {
+	if err != nil || garbled {
 		s.endLine(ErrError)
 		return
 	}
@@ -643,8 +702,12 @@ func (s *Session) Finish(res error) {
 func (s *Session) Busy() bool { return s.busy }
 
 func (s *Session) endLine(res error) {
+	keep := s.Quirk(QuirkBusyInput) == "queue"
 	if l := s.finalLine(res); l != "" {
-		s.out.line(l)
+		s.out.lineThen(l, func(seq uint64) { s.markReady(seq, keep) })
+	} else {
+		// Done: the handler's last line (a bare answer) was the end.
+		s.markReady(s.out.seq.Load(), keep)
 	}
 	s.busy, s.chain, s.chainAt, s.lastRes = false, nil, 0, nil
 	if s.opts.RebootAfter > 0 && s.lines >= s.opts.RebootAfter && !s.rebooted {
