@@ -414,12 +414,16 @@ func TestWrongState(t *testing.T) {
 
 // TestQoS1InFlight: a second MPUB before the first PUBACK is refused.
 func TestQoS1InFlight(t *testing.T) {
-	b := testbroker.Start(t)
-	h := modem(t, sim.Options{Broker: b})
+	r := simtest.StartRelay(t, testbroker.Start(t))
+	h := modem(t, sim.Options{Broker: r.Addr()})
 	connect(t, h, "inflight")
-	// Both commands in one write: the second runs before the PUBACK.
-	h.Write(t, []byte("AT+MPUB=\"t\",1,0,\"a\"\rAT+MPUB=\"t\",1,0,\"b\"\r"))
-	h.Expect(t, ok+"\r\nERROR\r\n"+line("PUBACK"))
+	r.Hold() // the broker's PUBACK waits: the second MPUB comes first
+	h.Run(t, []simtest.Step{
+		{Send: `AT+MPUB="t",1,0,"a"`, Want: ok},
+		{Send: `AT+MPUB="t",1,0,"b"`, Want: "\r\nERROR\r\n"},
+	})
+	r.Release()
+	h.Expect(t, line("PUBACK"))
 	h.Run(t, []simtest.Step{{Send: `AT+MPUB="t",1,0,"c"`, Want: ok + line("PUBACK")}})
 }
 

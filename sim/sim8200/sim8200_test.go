@@ -320,15 +320,17 @@ func TestInvalidUTF8Topic(t *testing.T) {
 // TestBusy: in ok-first order a second operation before the first
 // result is refused with error 14 (seen after QoS 1 publishes).
 func TestBusy(t *testing.T) {
-	b := testbroker.Start(t)
-	h := modem(t, sim.Options{Broker: b})
+	r := simtest.StartRelay(t, testbroker.Start(t))
+	h := modem(t, sim.Options{Broker: r.Addr()})
 	connect(t, h, sim8200.OrderOKFirst, "busy")
-	// Both lines in one write: the second command runs before the
-	// SUBACK of the first can have arrived.
-	h.Write(t, []byte("AT+CMQTTSUB=0,1,1\r"))
-	h.Expect(t, "\r\n>")
-	h.Write(t, []byte("aAT+CMQTTTOPIC=0,1\r"))
-	h.Expect(t, ok+"\r\n+CMQTTTOPIC: 0,14\r\n\r\nERROR\r\n\r\n+CMQTTSUB: 0,0\r\n")
+	r.Hold() // the broker's SUBACK waits: the second command comes first
+	h.Run(t, []simtest.Step{
+		{Send: "AT+CMQTTSUB=0,1,1", Want: "\r\n>"},
+		{Raw: []byte("a"), Want: ok},
+		{Send: "AT+CMQTTTOPIC=0,1", Want: "\r\n+CMQTTTOPIC: 0,14\r\n\r\nERROR\r\n"},
+	})
+	r.Release()
+	h.Expect(t, "\r\n+CMQTTSUB: 0,0\r\n")
 }
 
 // TestPromptQuirk and payload echo.

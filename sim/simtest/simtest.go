@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"sync"
 	"testing"
@@ -263,4 +264,101 @@ func (h *Host) Run(t testing.TB, steps []Step) {
 			h.ExpectAnyOrder(t, st.AnyOrder...)
 		}
 	}
+}
+
+// Relay is a TCP relay to a server (a broker) whose answers can be held
+// back, so a test can send a command while a network result such as a
+// PUBACK is still on its way, without racing the real server.
+type Relay struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	held   bool
+	free   *sync.Cond
+}
+
+// StartRelay relays connections made to its Addr to target until the
+// test ends.
+func StartRelay(t testing.TB, target string) *Relay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("relay: %v", err)
+	}
+	r := &Relay{ln: ln, target: target}
+	r.free = sync.NewCond(&r.mu)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		r.Release()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.serve(c)
+			}()
+		}
+	}()
+	return r
+}
+
+// Addr is the relay's address, for Options.Broker.
+func (r *Relay) Addr() string { return r.ln.Addr().String() }
+
+// Hold keeps what the server sends from here on until Release.
+func (r *Relay) Hold() {
+	r.mu.Lock()
+	r.held = true
+	r.mu.Unlock()
+}
+
+// Release lets the held answers through.
+func (r *Relay) Release() {
+	r.mu.Lock()
+	r.held = false
+	r.mu.Unlock()
+	r.free.Broadcast()
+}
+
+func (r *Relay) serve(c net.Conn) {
+	defer c.Close()
+	srv, err := net.Dial("tcp", r.target)
+	if err != nil {
+		return
+	}
+	defer srv.Close()
+	done := make(chan struct{})
+	go func() {
+		io.Copy(srv, c)
+		srv.Close()
+		close(done)
+	}()
+	b := make([]byte, 4096)
+	for {
+		n, err := srv.Read(b)
+		r.mu.Lock()
+		for r.held {
+			r.free.Wait()
+		}
+		r.mu.Unlock()
+		if n > 0 {
+			if _, werr := c.Write(b[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	c.Close()
+	<-done
 }
