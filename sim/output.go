@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -21,8 +22,9 @@ type output struct {
 	lines   int        // response lines written, for InjectURC
 	err     error      // first write error; later writes are skipped
 
-	// seq counts the pieces (lines, raw writes) whose last byte went
-	// out; it moves just before that byte is written. The reader stamps
+	// seq counts the pieces (lines, raw writes) whose text went out; it
+	// moves just before the chunk with the text's last byte (a line's
+	// CR LF, a prompt's space may follow) is written. The reader stamps
 	// input with it to know what the host could have seen.
 	seq atomic.Uint64
 }
@@ -45,10 +47,12 @@ func (o *output) error() error {
 // line writes "\r\nTEXT\r\n", subject to injection, drop and garble.
 func (o *output) line(text string) { o.lineThen(text, nil) }
 
-// lineThen is line for a final result: ready runs just before its last
-// byte is written (after Baud pacing, with the last chunk), or at once if
-// the line is dropped, because from then on the modem listens again. It
-// gets the piece's seq.
+// lineThen is line for a final result: ready runs just before the last
+// byte of TEXT is written (after Baud pacing, with its chunk), or at once
+// if the line is dropped, because from then on the modem listens again:
+// a host may act on "OK" before its CR LF, and a module's parser is back
+// in command state by then (likewise on "> " at its ">"). It gets the
+// piece's seq.
 func (o *output) lineThen(text string, ready func(seq uint64)) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -102,17 +106,19 @@ func (o *output) rawThen(b []byte, ready func(seq uint64)) {
 	o.write(b, ready)
 }
 
-// write applies Chunk and Baud and moves seq before the last chunk;
-// ready, if set, runs then (or when writing stops on an error). The
-// caller holds mu.
+// write applies Chunk and Baud and moves seq before the chunk with the
+// last byte of b's text (not CR, LF or space); ready, if set, runs then
+// (or when writing stops on an error). The caller holds mu.
 func (o *output) write(b []byte, ready func(seq uint64)) {
+	end := len(bytes.TrimRight(b, "\r\n "))
+	off := 0
 	for len(b) > 0 && o.err == nil {
 		n := len(b)
 		if o.opts.Chunk > 0 {
 			n = min(n, 1+o.chunkRn.IntN(o.opts.Chunk))
 		}
 		o.pace(n)
-		if n == len(b) {
+		if off < end && end <= off+n || end <= 0 && off == 0 {
 			seq := o.seq.Add(1)
 			if ready != nil {
 				ready(seq)
@@ -121,6 +127,7 @@ func (o *output) write(b []byte, ready func(seq uint64)) {
 		}
 		_, o.err = o.w.Write(b[:n])
 		b = b[n:]
+		off += n
 	}
 	if ready != nil {
 		ready(o.seq.Load())

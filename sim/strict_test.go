@@ -77,6 +77,15 @@ func TestStrictLikeHardware(t *testing.T) {
 				h.Send(t, "AT+CSQ")
 				h.Expect(t, okLine+csq)
 			}},
+		{"busy: a host may act on OK before its CR LF", "enginetest", sim.Options{Baud: 9600, Chunk: 1},
+			func(t *testing.T, h *simtest.Host) {
+				h.Run(t, []simtest.Step{echoOff, {Send: "AT"}})
+				if got, err := h.Until("OK", simtest.Timeout); err != nil || string(got) != "\r\nOK" {
+					t.Fatalf("got %q, %v", got, err)
+				}
+				h.Send(t, "AT+CSQ") // the CR LF is still on the wire
+				h.Expect(t, "\r\n"+csq)
+			}},
 		{"busy: a line typed after the answer of a slow command is ignored", "stricttest", sim.Options{TimeScale: 1},
 			func(t *testing.T, h *simtest.Host) {
 				h.Run(t, []simtest.Step{echoOff, {Send: "AT+TSLOW", Want: "\r\n+TSLOW: 1\r\n"}})
@@ -195,6 +204,14 @@ func TestStrictLikeHardware(t *testing.T) {
 				h.Run(t, []simtest.Step{echoOff, {Send: "AT+TDATA=2"}, {Raw: []byte("ab"), Want: "\r\n> "}})
 				h.Quiet(t, time.Second)
 				h.Run(t, []simtest.Step{{Raw: []byte("cd"), Want: "\r\n+TDATA: 6364\r\n" + okLine}})
+			}},
+		{"early-data: data typed at the > of a \"> \" prompt is taken", "enginetest", sim.Options{Baud: 9600, Chunk: 1},
+			func(t *testing.T, h *simtest.Host) {
+				h.Run(t, []simtest.Step{echoOff, {Send: "AT+TDATA=2"}})
+				if got, err := h.Until(">", simtest.Timeout); err != nil || string(got) != "\r\n>" {
+					t.Fatalf("got %q, %v", got, err)
+				}
+				h.Run(t, []simtest.Step{{Raw: []byte("ab"), Want: " \r\n+TDATA: 6162\r\n" + okLine}})
 			}},
 		{"early-data: ESP-AT drops what came before >", "esp8266", sim.Options{},
 			func(t *testing.T, h *simtest.Host) {
