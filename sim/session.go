@@ -248,9 +248,10 @@ func (s *Session) answerBusy(b []byte) {
 	}
 }
 
-// markReady runs when the last byte of a final result (keep: busy-input
-// "queue") or of a prompt (keep: early-data "keep") is about to go out,
-// output seq then being seq: from then on the modem reads input again.
+// markReady runs when the last byte of a final result's text (keep:
+// busy-input "queue") or of a prompt's (keep: early-data "keep") is about
+// to go out, output seq then being seq: from then on the modem reads
+// input again.
 // What the host typed before is dropped: a real module did not read it
 // (V.250 §5.6.1 lets it ignore a line typed while a command executes; no
 // module buffers data typed before its prompt). The moment is the one
