@@ -157,9 +157,10 @@ func coreFuncs() []Func {
 			Name:      "unix_ms",
 			Signature: "unix_ms() int",
 			Doc:       "current time in milliseconds since 1970-01-01 UTC (Aliyun timestamp=)",
-			Types:     []any{new(func() int)},
+			// int64: milliseconds since 1970 overflow a 32-bit int (routers, Pi).
+			Types: []any{new(func() int64)},
 			Fn: func(args ...any) (any, error) {
-				return int(time.Now().UnixMilli()), nil
+				return time.Now().UnixMilli(), nil
 			},
 		},
 		{
@@ -331,7 +332,8 @@ func asInt(x any) (int64, bool) {
 	case int64:
 		return n, true
 	case uint:
-		return int64(n), n <= math.MaxInt64
+		// uint64 first: on 32-bit targets the constant overflows uint.
+		return int64(n), uint64(n) <= math.MaxInt64
 	case uint8:
 		return int64(n), true
 	case uint16:

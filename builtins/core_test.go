@@ -133,7 +133,7 @@ func TestCoreClock(t *testing.T) {
 		}{
 			{`now()`, "2000-01-01T00:00:00Z"},
 			{`unix()`, 946684800},
-			{`unix_ms()`, 946684800000},
+			{`unix_ms()`, int64(946684800000)},
 			{`time_format("%Y%m%d%H")`, "2000010100"},
 			{`"dev_0_0_" + time_format("%Y%m%d%H")`, "dev_0_0_2000010100"},
 		}
