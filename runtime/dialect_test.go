@@ -304,3 +304,19 @@ func TestRuntimeHasNoVendorPatterns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, found, "vendor patterns belong in a script's dialect")
 }
+
+// TestWriteDrawsALine: ESP-AT prints OK before its data prompt; the OK
+// that answers the data comes after it. A write moves the cursor, so the
+// first OK cannot answer the data's expect.
+func TestWriteDrawsALine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := &strictModem{eol: "\r", answer: answers(map[string][]timedAnswer{
+			"AT+LONG=0,3": {{text: "\r\nOK\r\n\r\n>", payload: 3}, {after: 100 * time.Millisecond, text: "\r\nOK\r\n", final: true}},
+			"AT":          {{text: "\r\nOK\r\n", final: true}},
+		})}
+		res := runStrict(t, "send \"AT+LONG=0,3\" expect prompt \">\"\nwrite \"abc\"\nexpect \"OK\"\nsend \"AT\" expect \"OK\"\n", m, Options{})
+		require.NoError(t, res.Err)
+		synctest.Wait()
+		assert.Equal(t, []string{"got AT+LONG=0,3", "wrote OK\r\n\r\n>", "payload abc", "wrote OK", "got AT", "wrote OK"}, m.events())
+	})
+}

@@ -433,6 +433,13 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		if err := r.settleOwed(ctx); err != nil {
 			return err
 		}
+		// A write draws a line too: an OK the modem printed before its
+		// prompt (ESP-AT MQTTLONG*, MQTTPUBRAW) cannot answer the data.
+		if err := r.dispatch(r.conn.TryRecv()); err != nil {
+			return err
+		}
+		r.cursor = r.seen
+		r.pending = r.pending[:0]
 		if err := r.conn.WriteData(b); err != nil {
 			return r.transport(s.Pos, r.stepText(s), err)
 		}
