@@ -245,3 +245,10 @@ func TestRunOwnsThePort(t *testing.T) {
 		assert.LessOrEqual(t, goruntime.NumGoroutine(), before, "the reader stopped: %s", script)
 	}
 }
+
+func TestMissingParamsAreTheOnlyErrors(t *testing.T) {
+	p := compile(t, "param host\nparam port\nparam url = \"mqtt://\" + host + \":\" + port\nparam who = upper(host)\nsend \"AT\"\n")
+	_, err := p.ResolveParams(nil)
+	require.Error(t, err)
+	assert.Equal(t, "main.at:1:1: param \"host\" is required: set it with -D host=...\nmain.at:2:1: param \"port\" is required: set it with -D port=...", err.Error())
+}

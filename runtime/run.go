@@ -230,12 +230,22 @@ func (p *Program) ResolveParams(given map[string]string) (map[string]any, error)
 			errs = append(errs, &lang.Error{Msg: fmt.Sprintf("-D %s: no such param in %s%s", k, p.File.Path, lang.DidYouMean(k, names))})
 		}
 	}
+	// A default computed from a missing required param would only fail
+	// with a <nil>: the missing param is the whole story.
+	missing := false
+	for _, prm := range p.Params {
+		if _, set := given[prm.Name]; !set && prm.Default == nil {
+			missing = true
+		}
+	}
 	for _, prm := range p.Params {
 		var def any
 		if prm.Default != nil {
 			v, err := expr.Run(p.exprs[prm.Default], vars)
 			if err != nil {
-				errs = append(errs, &lang.Error{Pos: prm.Default.Pos, Msg: err.Error()})
+				if !missing {
+					errs = append(errs, &lang.Error{Pos: prm.Default.Pos, Msg: err.Error()})
+				}
 				continue
 			}
 			def = v
