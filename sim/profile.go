@@ -137,32 +137,55 @@ func (q Quirk) Default() string {
 func Common(name string) Handler { return commonCommands[strings.ToUpper(name)] }
 
 // registry holds the registered profiles, like database/sql's drivers.
+// Each is built on first lookup: a binary that links every profile but
+// runs none (atrun run on a real port) does not build their command
+// tables at start.
 type registry struct {
 	mu       sync.RWMutex
-	profiles map[string]*Profile
+	profiles map[string]func() *Profile
 }
 
-var profiles = &registry{profiles: map[string]*Profile{}}
+var profiles = &registry{profiles: map[string]func() *Profile{}}
 
 // Register makes a profile available by name. It panics if the name is
 // empty or already registered, as those are programming errors in init.
 func Register(p Profile) {
-	if p.Name == "" {
+	cp := normalize(p.Name, p)
+	register(p.Name, func() *Profile { return cp })
+}
+
+// RegisterFunc is Register with the profile built by build on first use;
+// build must return a profile named name.
+func RegisterFunc(name string, build func() Profile) {
+	register(name, sync.OnceValue(func() *Profile { return normalize(name, build()) }))
+}
+
+func register(name string, get func() *Profile) {
+	if name == "" {
 		panic("sim: Register with empty profile name")
 	}
-	name := strings.ToLower(p.Name)
+	name = strings.ToLower(name)
 	profiles.mu.Lock()
 	defer profiles.mu.Unlock()
 	if _, dup := profiles.profiles[name]; dup {
 		panic(fmt.Sprintf("sim: profile %q registered twice", name))
 	}
+	profiles.profiles[name] = get
+}
+
+// normalize copies p with its name in lower case and its commands in
+// upper case.
+func normalize(name string, p Profile) *Profile {
+	if !strings.EqualFold(p.Name, name) {
+		panic(fmt.Sprintf("sim: profile registered as %q is named %q", name, p.Name))
+	}
 	cp := p
-	cp.Name = name
+	cp.Name = strings.ToLower(name)
 	cp.Commands = make(map[string]Handler, len(p.Commands))
 	for k, h := range p.Commands {
 		cp.Commands[strings.ToUpper(k)] = h
 	}
-	profiles.profiles[name] = &cp
+	return &cp
 }
 
 // Lookup returns the profile registered under name (case-insensitive).
@@ -176,9 +199,12 @@ func Lookup(name string) (Profile, bool) {
 
 func lookup(name string) (*Profile, bool) {
 	profiles.mu.RLock()
-	defer profiles.mu.RUnlock()
-	p, ok := profiles.profiles[strings.ToLower(name)]
-	return p, ok
+	build, ok := profiles.profiles[strings.ToLower(name)]
+	profiles.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	return build(), true
 }
 
 // Names lists the registered profile names, sorted.

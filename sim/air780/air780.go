@@ -24,7 +24,7 @@ import (
 	"github.com/atrun/atrun/sim"
 )
 
-func init() { sim.Register(Profile()) }
+func init() { sim.RegisterFunc("air780", Profile) }
 
 // Quirk names and values.
 const (

@@ -31,8 +31,8 @@ import (
 )
 
 func init() {
-	sim.Register(ESP8266())
-	sim.Register(ESP32())
+	sim.RegisterFunc("esp8266", ESP8266)
+	sim.RegisterFunc("esp32", ESP32)
 }
 
 // QuirkAutoConnect makes the module join its saved AP at boot.

@@ -34,8 +34,8 @@ import (
 )
 
 func init() {
-	sim.Register(BC26())
-	sim.Register(EC20())
+	sim.RegisterFunc("bc26", BC26)
+	sim.RegisterFunc("ec20", EC20)
 }
 
 // dialect tells the two command sets apart.

@@ -24,7 +24,7 @@ import (
 	"github.com/atrun/atrun/sim"
 )
 
-func init() { sim.Register(Profile()) }
+func init() { sim.RegisterFunc("sara-r4", Profile) }
 
 // Limits (S6).
 const (

@@ -19,7 +19,7 @@ import (
 	"github.com/atrun/atrun/sim"
 )
 
-func init() { sim.Register(Profile()) }
+func init() { sim.RegisterFunc("sim7000", Profile) }
 
 // Limits.
 const (

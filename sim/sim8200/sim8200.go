@@ -28,7 +28,7 @@ import (
 	"github.com/atrun/atrun/sim"
 )
 
-func init() { sim.Register(Profile()) }
+func init() { sim.RegisterFunc("sim8200", Profile) }
 
 // Quirk names and values.
 const (
