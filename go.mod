@@ -12,6 +12,7 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.bug.st/serial v1.8.0
 	golang.org/x/sys v0.43.0
+	golang.org/x/term v0.42.0
 )
 
 require (

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/atrun/atrun/report"
 	"github.com/atrun/atrun/runtime"
@@ -102,14 +102,14 @@ func matchTargets(spec string) ([]station.Target, error) {
 	return out, nil
 }
 
-// isTerminal reports whether w is a terminal (for the live table).
+// isTerminal reports whether w is a terminal that takes the live table's
+// cursor movements.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
+	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	return enableANSI(f)
 }
 
 // runMany runs on several ports (or several times) with a live table on a
