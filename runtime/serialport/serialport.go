@@ -16,12 +16,15 @@
 // On Linux a port is held exclusively twice over: TIOCEXCL keeps other
 // programs out (but not root, whom the kernel lets through), and an advisory
 // flock(LOCK_EX) makes two atrun processes exclude each other even as root.
+// Elsewhere go.bug.st/serial opens it exclusively: TIOCEXCL on macOS and the
+// BSDs, no sharing at all on Windows (CreateFile with share mode 0).
 // Open errors match ErrNotFound, ErrBusy or ErrPermission and say what to do.
 package serialport
 
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,23 +137,49 @@ func busyError(path string, locked bool) error {
 	if h := holders(path); h != "" {
 		who = h
 	}
-	if locked {
-		return fmt.Errorf("%w: %s is in use by %s (it holds a lock on the port: another atrun, or a terminal program such as picocom)", ErrBusy, path, who)
+	return fmt.Errorf("%w: %s is in use by %s %s", ErrBusy, path, who, busyHint(runtime.GOOS, locked))
+}
+
+// busyHint says what usually holds a port on goos and how to free it.
+func busyHint(goos string, locked bool) string {
+	switch {
+	case locked:
+		return "(it holds a lock on the port: another atrun, or a terminal program such as picocom)"
+	case goos == "linux":
+		return "(ModemManager grabs modem ports on Linux: `sudo systemctl stop ModemManager` or add a udev rule ID_MM_DEVICE_IGNORE=1)"
+	case goos == "windows":
+		return "(a COM port has one user at a time: close the terminal program such as PuTTY or Tera Term, the vendor's tool, or the other atrun)"
 	}
-	return fmt.Errorf("%w: %s is in use by %s (ModemManager grabs modem ports on Linux: `sudo systemctl stop ModemManager` or add a udev rule ID_MM_DEVICE_IGNORE=1)", ErrBusy, path, who)
+	return "(close the terminal program such as screen or minicom, or the other atrun, that has it open)"
 }
 
 func permissionError(path string) error {
-	group := portGroup(path)
-	if group == "" {
-		group = "dialout"
+	return fmt.Errorf("%w: cannot open %s %s", ErrPermission, path, permissionHint(runtime.GOOS, portGroup(path)))
+}
+
+// permissionHint says how a user gets access to ports on goos; group is
+// the device's group when known.
+func permissionHint(goos, group string) string {
+	switch goos {
+	case "linux":
+		if group == "" {
+			group = "dialout"
+		}
+		return fmt.Sprintf("(add yourself to the %q group: `sudo usermod -aG %s $USER`, then log in again)", group, group)
+	case "freebsd", "dragonfly":
+		if group == "" {
+			group = "dialer"
+		}
+		return fmt.Sprintf("(add yourself to the %q group: `sudo pw groupmod %s -m $USER`, then log in again)", group, group)
+	case "windows":
+		return "(another program may hold it, or an administrator must grant access)"
 	}
-	return fmt.Errorf("%w: cannot open %s (add yourself to the %q group: `sudo usermod -aG %s $USER`, then log in again)", ErrPermission, path, group, group)
+	return "(check the device's owner and mode with ls -l)"
 }
 
 // Info describes one serial port found on the system.
 type Info struct {
-	Name    string // device path, e.g. /dev/ttyUSB2
+	Name    string // /dev/ttyUSB2, or COM3 on Windows
 	IsUSB   bool
 	VID     string // uppercase hex, e.g. "1E0E"; empty when not USB
 	PID     string
@@ -167,6 +196,10 @@ func List() ([]Info, error) {
 	}
 	sort.SliceStable(infos, func(i, j int) bool { return naturalLess(infos[i].Name, infos[j].Name) })
 	return infos, nil
+}
+
+func sortNatural(names []string) {
+	sort.SliceStable(names, func(i, j int) bool { return naturalLess(names[i], names[j]) })
 }
 
 // Match returns the USB ports whose identity matches spec: "VID:PID"
