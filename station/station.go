@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -163,10 +162,13 @@ func create(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 }
 
-// expand fills a per-run file name pattern.
+// expand fills a per-run file name pattern. {port} is the port's last
+// element, the same on every OS: ttyUSB2, COM10 (also from \\.\COM10,
+// which filepath.Base on Windows reduces to a lone backslash), host_7000
+// from tcp://host:7000.
 func expand(pattern, port string, run int) string {
-	base := filepath.Base(port)
-	base = strings.NewReplacer(":", "_", "/", "_").Replace(base)
+	trimmed := strings.TrimRight(port, `/\`)
+	base := strings.ReplaceAll(trimmed[strings.LastIndexAny(trimmed, `/\`)+1:], ":", "_")
 	s := strings.ReplaceAll(pattern, "{port}", base)
 	return strings.ReplaceAll(s, "{run}", fmt.Sprint(run))
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -151,12 +150,6 @@ send "AT" expect "OK"
 		b.ReportMetric(float64(cpuWait)/float64(time.Second)*100, "%cpu-waiting")
 	}
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS reads VmHWM, the process's peak resident set, in bytes.
