@@ -66,7 +66,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help", "-help":
 		return e.help(rest)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "atrun", version)
+		fmt.Fprintln(stdout, "atrun", version+buildNote)
 		return exitOK
 	}
 	if strings.HasSuffix(cmd, ".at") || strings.ContainsRune(cmd, '/') {

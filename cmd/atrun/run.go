@@ -19,8 +19,6 @@ import (
 	"github.com/atrun/atrun/report"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/runtime/serialport"
-	"github.com/atrun/atrun/sim"
-	"github.com/atrun/atrun/sim/broker"
 	"github.com/atrun/atrun/station"
 )
 
@@ -79,9 +77,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.serial.Parity, "parity", "none", "parity: none, odd, even, mark, space")
 	fs.StringVar(&f.serial.StopBits, "stopbits", "1", "stop bits: 1, 1.5, 2")
 	fs.BoolVar(&f.serial.RTSCTS, "rtscts", false, "RTS/CTS hardware flow control")
-	fs.StringVar(&f.simName, "sim", "", "run against an in-process virtual modem: "+strings.Join(sim.Names(), ", "))
-	fs.StringVar(&f.brokerAddr, "broker", "", "with --sim: send every connection the modem opens to this host:port; 'embedded' starts a broker in-process and shows what it received")
-	f.sim = addSimFlags(fs, "sim-", 0.05)
+	addRunSimFlags(fs, f)
 	fs.BoolVar(&f.jsonOut, "json", false, "print events and the final summary as JSON lines")
 	fs.BoolVar(&f.quiet, "q", false, "print only failures")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent, without opening a port")
@@ -190,29 +186,17 @@ func (e *env) runCmd(args []string) int {
 	ctx, hard, stop := interrupts()
 	defer stop()
 
-	var brk *broker.Broker
+	var vm *simSession
 	var targets []station.Target
 	var open func(string) (io.ReadWriteCloser, error)
 	if f.simName != "" {
-		opts := f.sim.options()
-		opts.Broker = f.brokerAddr
-		if f.brokerAddr == "embedded" {
-			brk, err = broker.Start("127.0.0.1:0")
-			if err != nil {
-				fmt.Fprintln(e.stderr, "atrun: embedded broker:", err)
-				return exitTransport
-			}
-			defer brk.Close()
-			opts.Broker = brk.Addr()
+		var code int
+		if vm, code = e.startSim(&f); code >= 0 {
+			return code
 		}
-		if _, err := sim.New(f.simName, opts); err != nil {
-			fmt.Fprintln(e.stderr, "atrun:", err)
-			return exitUsage
-		}
-		simCtx, cancelSim := context.WithCancel(context.Background())
-		defer cancelSim()
-		open = func(string) (io.ReadWriteCloser, error) { return sim.Pipe(simCtx, f.simName, opts) }
-		targets = []station.Target{{Port: "sim:" + f.simName}}
+		defer vm.close()
+		open = vm.open
+		targets = []station.Target{{Port: vm.port}}
 	} else {
 		if targets, err = e.targets(&f, prog, params); err != nil {
 			fmt.Fprintln(e.stderr, "atrun:", err)
@@ -245,8 +229,8 @@ func (e *env) runCmd(args []string) int {
 		}
 		defer cfg.Report.Close()
 	}
-	if brk != nil && !f.jsonOut && !f.quiet {
-		fmt.Fprintf(e.stdout, "embedded broker on %s\n", brk.Addr())
+	if vm != nil && vm.broker != "" && !f.jsonOut && !f.quiet {
+		fmt.Fprintf(e.stdout, "embedded broker on %s\n", vm.broker)
 	}
 	var recs []report.Record
 	if len(targets) == 1 && f.repeat <= 1 {
@@ -254,18 +238,8 @@ func (e *env) runCmd(args []string) int {
 	} else {
 		recs = e.runMany(ctx, cfg, targets, &f)
 	}
-	if brk != nil && !f.jsonOut {
-		if len(brk.Received()) == 0 {
-			// A QoS 0 publish may still be on its way when the modem says OK.
-			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			brk.Wait(wctx, func(broker.Message) bool { return true })
-			cancel()
-		}
-		msgs := brk.Received()
-		fmt.Fprintf(e.stdout, "broker received %d message(s)\n", len(msgs))
-		for _, m := range msgs {
-			fmt.Fprintf(e.stdout, "  %s\n", m)
-		}
+	if vm != nil && vm.broker != "" && !f.jsonOut {
+		vm.received(e.stdout)
 	}
 	if f.junit != "" {
 		if err := writeJUnit(f.junit, prog.File.Path, recs); err != nil {
@@ -274,6 +248,16 @@ func (e *env) runCmd(args []string) int {
 		}
 	}
 	return recordsExit(recs)
+}
+
+// simSession is an in-process virtual modem for run --sim (see startSim;
+// the router build has none).
+type simSession struct {
+	port     string // "sim:PROFILE"
+	open     func(string) (io.ReadWriteCloser, error)
+	broker   string          // the embedded broker's address, if one runs
+	received func(io.Writer) // prints what the embedded broker received
+	close    func()
 }
 
 // runSingle runs on one port with the step log.
@@ -354,7 +338,10 @@ func (e *env) choosePort(f *runFlags, prog *runtime.Program, params map[string]s
 			fmt.Fprintf(&b, "\n  %s  %s:%s %s", in.Name, in.VID, in.PID, in.Product)
 		}
 	}
-	b.WriteString("\nchoose one with --port /dev/ttyUSB2 (or set ATRUN_PORT); `atrun ports` lists them; --sim sim7000 runs against a virtual modem")
+	b.WriteString("\nchoose one with --port /dev/ttyUSB2 (or set ATRUN_PORT); `atrun ports` lists them")
+	if haveSim {
+		b.WriteString("; --sim sim7000 runs against a virtual modem")
+	}
 	return "", errors.New(b.String())
 }
 

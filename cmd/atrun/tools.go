@@ -1,23 +1,17 @@
 package main
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/atrun/atrun/builtins"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/runtime/serialport"
-	"github.com/atrun/atrun/sim"
-	"github.com/atrun/atrun/sim/broker"
 	"github.com/expr-lang/expr"
 )
 
@@ -114,82 +108,6 @@ func (e *env) ports(args []string) int {
 			fmt.Fprintf(e.stdout, "%-16s\n", in.Name)
 		}
 	}
-	return exitOK
-}
-
-func (e *env) sim(args []string) int {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	pty := fs.String("pty", "", "serve on a pseudo-terminal and make LINK a symlink to it")
-	listen := fs.String("listen", "", "serve on a TCP address, e.g. tcp://127.0.0.1:7000")
-	brokerAddr := fs.String("broker", "", "send every connection the modem opens to this broker (mqtt://host:port); default: an embedded broker")
-	knobs := addSimFlags(fs, "", 1)
-	quirks := fs.Bool("quirks", false, "list the profile's variants and exit")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: atrun sim PROFILE [--pty LINK | --listen ADDR] [flags]\nprofiles: %s\n", strings.Join(sim.Names(), ", "))
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) == 1 && *quirks {
-		fmt.Fprint(e.stdout, quirkHelp(pos[0]))
-		return exitOK
-	}
-	if len(pos) != 1 || (*pty == "") == (*listen == "") {
-		fs.Usage()
-		return exitUsage
-	}
-	name := pos[0]
-	opts := knobs.options()
-	opts.ColdBoot = true
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *brokerAddr == "" {
-		b, err := broker.Start("127.0.0.1:0")
-		if err != nil {
-			fmt.Fprintln(e.stderr, "atrun sim: embedded broker:", err)
-			return exitTransport
-		}
-		defer b.Close()
-		opts.Broker = b.Addr()
-		b.Observe(func(m broker.Message) { fmt.Fprintf(e.stdout, "broker: %s\n", m) })
-		fmt.Fprintf(e.stdout, "embedded broker on %s\n", b.Addr())
-	} else {
-		opts.Broker = *brokerAddr
-	}
-	if _, ok := sim.Lookup(name); !ok {
-		fmt.Fprintf(e.stderr, "atrun sim: unknown profile %q (have: %s)\n", name, strings.Join(sim.Names(), ", "))
-		return exitUsage
-	}
-	if *pty != "" {
-		m, err := sim.New(name, opts)
-		if err != nil {
-			fmt.Fprintln(e.stderr, "atrun sim:", err)
-			return exitUsage
-		}
-		p, err := m.OpenPTY(*pty)
-		if err != nil {
-			fmt.Fprintln(e.stderr, "atrun sim:", err)
-			return exitTransport
-		}
-		defer p.Close() // removes the link before the process exits
-		fmt.Fprintf(e.stdout, "%s on %s (link %s)\n", name, p.Path(), *pty)
-		if err := p.Serve(ctx); err != nil && ctx.Err() == nil {
-			fmt.Fprintln(e.stderr, "atrun sim:", err)
-			return exitTransport
-		}
-		return exitOK
-	} else {
-		addr, err := sim.ListenTCP(ctx, name, opts, strings.TrimPrefix(*listen, "tcp://"))
-		if err != nil {
-			fmt.Fprintln(e.stderr, "atrun sim:", err)
-			return exitTransport
-		}
-		fmt.Fprintf(e.stdout, "%s on tcp://%s\n", name, addr)
-	}
-	<-ctx.Done()
 	return exitOK
 }
 

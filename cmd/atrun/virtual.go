@@ -1,0 +1,229 @@
+//go:build !atrun_small
+
+// The virtual modems and the embedded broker: atrun sim and run --sim. The
+// router build (-tags atrun_small) leaves this file out; see virtual_small.go.
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	goruntime "runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/atrun/atrun/sim"
+	_ "github.com/atrun/atrun/sim/all" // every profile, for --sim and atrun sim
+	"github.com/atrun/atrun/sim/broker"
+)
+
+// havePTY is sim.HavePTY; a variable so tests can play Windows.
+var havePTY = sim.HavePTY
+
+// haveSim: this build has the virtual modems.
+const haveSim = true
+
+// buildNote is printed by atrun version.
+const buildNote = ""
+
+func addRunSimFlags(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.simName, "sim", "", "run against an in-process virtual modem: "+strings.Join(sim.Names(), ", "))
+	fs.StringVar(&f.brokerAddr, "broker", "", "with --sim: send every connection the modem opens to this host:port; 'embedded' starts a broker in-process and shows what it received")
+	f.sim = addSimFlags(fs, "sim-", 0.05)
+}
+
+// startSim prepares run --sim: the modem, and the embedded broker if
+// --broker embedded. A non-negative code means stop with that exit code.
+func (e *env) startSim(f *runFlags) (*simSession, int) {
+	opts := f.sim.options()
+	opts.Broker = f.brokerAddr
+	var brk *broker.Broker
+	if f.brokerAddr == "embedded" {
+		var err error
+		if brk, err = broker.Start("127.0.0.1:0"); err != nil {
+			fmt.Fprintln(e.stderr, "atrun: embedded broker:", err)
+			return nil, exitTransport
+		}
+		opts.Broker = brk.Addr()
+	}
+	if _, err := sim.New(f.simName, opts); err != nil {
+		if brk != nil {
+			brk.Close()
+		}
+		fmt.Fprintln(e.stderr, "atrun:", err)
+		return nil, exitUsage
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &simSession{
+		port: "sim:" + f.simName,
+		open: func(string) (io.ReadWriteCloser, error) { return sim.Pipe(ctx, f.simName, opts) },
+		close: func() {
+			cancel()
+			if brk != nil {
+				brk.Close()
+			}
+		},
+	}
+	if brk != nil {
+		s.broker = brk.Addr()
+		s.received = func(w io.Writer) {
+			if len(brk.Received()) == 0 {
+				// A QoS 0 publish may still be on its way when the modem says OK.
+				wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				brk.Wait(wctx, func(broker.Message) bool { return true })
+				cancel()
+			}
+			msgs := brk.Received()
+			fmt.Fprintf(w, "broker received %d message(s)\n", len(msgs))
+			for _, m := range msgs {
+				fmt.Fprintf(w, "  %s\n", m)
+			}
+		}
+	}
+	return s, -1
+}
+
+func (e *env) sim(args []string) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	pty := fs.String("pty", "", "serve on a pseudo-terminal and make LINK a symlink to it")
+	listen := fs.String("listen", "", "serve on a TCP address, e.g. tcp://127.0.0.1:7000")
+	brokerAddr := fs.String("broker", "", "send every connection the modem opens to this broker (mqtt://host:port); default: an embedded broker")
+	knobs := addSimFlags(fs, "", 1)
+	quirks := fs.Bool("quirks", false, "list the profile's variants and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: atrun sim PROFILE [--pty LINK | --listen ADDR] [flags]\nprofiles: %s\n", strings.Join(sim.Names(), ", "))
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) == 1 && *quirks {
+		fmt.Fprint(e.stdout, quirkHelp(pos[0]))
+		return exitOK
+	}
+	if len(pos) != 1 || (*pty == "") == (*listen == "") {
+		fs.Usage()
+		return exitUsage
+	}
+	name := pos[0]
+	if *pty != "" && !havePTY {
+		fmt.Fprintf(e.stderr, "atrun sim: --pty needs a Unix pseudo-terminal, which %s does not have; serve the modem on TCP instead:\n    atrun sim %s --listen tcp://127.0.0.1:7000\nand run against it with --port tcp://127.0.0.1:7000\n", goruntime.GOOS, name)
+		return exitUsage
+	}
+	opts := knobs.options()
+	opts.ColdBoot = true
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *brokerAddr == "" {
+		b, err := broker.Start("127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun sim: embedded broker:", err)
+			return exitTransport
+		}
+		defer b.Close()
+		opts.Broker = b.Addr()
+		b.Observe(func(m broker.Message) { fmt.Fprintf(e.stdout, "broker: %s\n", m) })
+		fmt.Fprintf(e.stdout, "embedded broker on %s\n", b.Addr())
+	} else {
+		opts.Broker = *brokerAddr
+	}
+	if _, ok := sim.Lookup(name); !ok {
+		fmt.Fprintf(e.stderr, "atrun sim: unknown profile %q (have: %s)\n", name, strings.Join(sim.Names(), ", "))
+		return exitUsage
+	}
+	if *pty != "" {
+		m, err := sim.New(name, opts)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun sim:", err)
+			return exitUsage
+		}
+		p, err := m.OpenPTY(*pty)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun sim:", err)
+			return exitTransport
+		}
+		defer p.Close() // removes the link before the process exits
+		fmt.Fprintf(e.stdout, "%s on %s (link %s)\n", name, p.Path(), *pty)
+		if err := p.Serve(ctx); err != nil && ctx.Err() == nil {
+			fmt.Fprintln(e.stderr, "atrun sim:", err)
+			return exitTransport
+		}
+		return exitOK
+	} else {
+		addr, err := sim.ListenTCP(ctx, name, opts, strings.TrimPrefix(*listen, "tcp://"))
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun sim:", err)
+			return exitTransport
+		}
+		fmt.Fprintf(e.stdout, "%s on tcp://%s\n", name, addr)
+	}
+	<-ctx.Done()
+	return exitOK
+}
+
+// simFlags are the virtual modem's knobs, shared by `atrun sim` (no
+// prefix) and `atrun run --sim` (prefix "sim-").
+type simFlags struct {
+	opts   sim.Options
+	quirks defines
+}
+
+func addSimFlags(fs *flag.FlagSet, prefix string, scale float64) *simFlags {
+	f := &simFlags{quirks: defines{}}
+	o := &f.opts
+	fs.Float64Var(&o.TimeScale, prefix+"time-scale", scale, "scale of the modem's modelled delays (0 instant, 1 realistic)")
+	fs.DurationVar(&o.Latency, prefix+"latency", 0, "fault: delay before each response")
+	fs.IntVar(&o.Baud, prefix+"baud", 0, "fault: throttle the modem's output to this baud rate")
+	fs.IntVar(&o.Chunk, prefix+"chunk", 0, "fault: split output into random writes of 1..N bytes")
+	fs.Float64Var(&o.DropRate, prefix+"drop", 0, "fault: drop this fraction of response lines (0-1)")
+	fs.Float64Var(&o.GarbleRate, prefix+"garble", 0, "fault: corrupt this fraction of response lines (0-1)")
+	fs.StringVar(&o.InjectURC, prefix+"inject", "", "fault: inject this unsolicited line between output lines")
+	fs.IntVar(&o.InjectEvery, prefix+"inject-every", 0, "fault: inject before every N-th output line")
+	fs.DurationVar(&o.RemoteCloseAfter, prefix+"remote-close", 0, "fault: the remote end closes sockets and MQTT sessions after this long")
+	fs.IntVar(&o.RemoteCloseSends, prefix+"remote-close-sends", 0, "fault: the remote end closes after this many sends or publishes")
+	fs.IntVar(&o.RebootAfter, prefix+"reboot-after", 0, "fault: the modem reboots after the N-th command")
+	fs.Int64Var(&o.Seed, prefix+"seed", 0, "seed for every random fault")
+	fs.Var(f.quirks, prefix+"quirk", "select a profile variant: name=value (repeatable; see atrun sim --quirks PROFILE)")
+	return f
+}
+
+func (f *simFlags) options() sim.Options {
+	o := f.opts
+	if len(f.quirks) > 0 {
+		o.Quirks = map[string]string(f.quirks)
+	}
+	return o
+}
+
+// quirkHelp describes a profile's variants.
+func quirkHelp(name string) string {
+	p, ok := sim.Lookup(name)
+	if !ok {
+		return fmt.Sprintf("unknown profile %q (have: %s)", name, strings.Join(sim.Names(), ", "))
+	}
+	var b strings.Builder
+	for _, set := range []map[string]sim.Quirk{p.Quirks, sim.EngineQuirks()} {
+		for _, k := range sortedKeys(set) {
+			q := set[k]
+			fmt.Fprintf(&b, "%s: %s\n    values: %s (default %s)\n", k, q.Doc, strings.Join(q.Values, ", "), q.Default())
+		}
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
