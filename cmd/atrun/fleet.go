@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -25,19 +23,18 @@ func (e *env) targets(f *runFlags, prog *runtime.Program, params map[string]stri
 	var out []station.Target
 	seen := map[string]bool{}
 	add := func(t station.Target) {
-		if !seen[t.Port] {
-			seen[t.Port] = true
+		if k := serialport.Key(t.Port); !seen[k] {
+			seen[k] = true
 			out = append(out, t)
 		}
 	}
-	usb := map[string]report.USB{}
-	if infos, err := serialport.List(); err == nil {
-		for _, in := range infos {
-			usb[in.Name] = report.USB{VID: in.VID, PID: in.PID, Serial: in.Serial, Product: in.Product}
-		}
+	infos, _ := serialport.List() // only for USB identities in reports
+	usb := func(port string) report.USB {
+		in, _ := serialport.Find(infos, port)
+		return report.USB{VID: in.VID, PID: in.PID, Serial: in.Serial, Product: in.Product}
 	}
 	for _, p := range f.ports {
-		add(station.Target{Port: p, USB: usb[p]})
+		add(station.Target{Port: p, USB: usb(p)})
 	}
 	if f.portsGlob != "" {
 		ts, err := globTargets(f.portsGlob, usb)
@@ -70,18 +67,21 @@ func (e *env) targets(f *runFlags, prog *runtime.Program, params map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	return []station.Target{{Port: p, USB: usb[p]}}, nil
+	return []station.Target{{Port: p, USB: usb(p)}}, nil
 }
 
-func globTargets(pattern string, usb map[string]report.USB) ([]station.Target, error) {
-	paths, err := filepath.Glob(pattern)
+func globTargets(pattern string, usb func(string) report.USB) ([]station.Target, error) {
+	names, err := serialport.Glob(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("--ports %q: %v", pattern, err)
 	}
-	sort.Strings(paths)
 	var out []station.Target
-	for _, p := range paths {
-		out = append(out, station.Target{Port: p, USB: usb[p]})
+	for _, p := range names {
+		t := station.Target{Port: p}
+		if usb != nil {
+			t.USB = usb(p)
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }

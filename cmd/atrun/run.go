@@ -66,7 +66,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	f.defs = defines{}
-	fs.Var(&f.ports, "port", "serial device (/dev/ttyUSB2) or tcp://host:port; default $ATRUN_PORT, the script's `param device`, or the only USB serial port")
+	fs.Var(&f.ports, "port", "serial port ("+serialport.ExampleName()+") or tcp://host:port; default $ATRUN_PORT, the script's `param device`, or the only USB serial port")
 	fs.Var(f.defs, "D", "set a param: -D name=value (repeatable)")
 	fs.StringVar(&f.varFile, "var-file", "", "read params from a file of name=value lines")
 	fs.StringVar(&f.transcript, "transcript", "", "write every byte sent and received, timestamped, secrets redacted, to `FILE`; {port} and {run} expand")
@@ -81,7 +81,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.BoolVar(&f.jsonOut, "json", false, "print events and the final summary as JSON lines")
 	fs.BoolVar(&f.quiet, "q", false, "print only failures")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent, without opening a port")
-	fs.StringVar(&f.portsGlob, "ports", "", "run on every port matching this glob, e.g. '/dev/ttyUSB*', one session each, in parallel")
+	fs.StringVar(&f.portsGlob, "ports", "", "run on every port matching this glob, e.g. '"+serialport.ExampleGlob()+"', one session each, in parallel")
 	fs.StringVar(&f.match, "match", "", "run on every USB serial port with this VID:PID")
 	fs.StringVar(&f.report, "report", "", "append one JSON line per run (a device record) to `FILE.jsonl`")
 	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report (one test case per port and run) to `FILE`")
@@ -338,7 +338,7 @@ func (e *env) choosePort(f *runFlags, prog *runtime.Program, params map[string]s
 			fmt.Fprintf(&b, "\n  %s  %s:%s %s", in.Name, in.VID, in.PID, in.Product)
 		}
 	}
-	b.WriteString("\nchoose one with --port /dev/ttyUSB2 (or set ATRUN_PORT); `atrun ports` lists them")
+	fmt.Fprintf(&b, "\nchoose one with --port %s (or set ATRUN_PORT); `atrun ports` lists them", serialport.ExampleName())
 	if haveSim {
 		b.WriteString("; --sim sim7000 runs against a virtual modem")
 	}
