@@ -6,9 +6,13 @@
 package builtins
 
 import (
+	"slices"
 	"sort"
+	"sync"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
 )
 
 // MaxValueBytes bounds the bytes one value may hold (a string, or all the
@@ -26,18 +30,33 @@ type Func struct {
 	Fn    func(args ...any) (any, error)
 }
 
-// All returns every builtin, sorted by name.
-func All() []Func {
+// table is built on first use, not at init, and once: every expression
+// the runtime compiles asks for it, so rebuilding it each time (and expr's
+// reflection over every signature) was a tenth of checking a script.
+var table = sync.OnceValue(func() []Func {
 	fs := append(coreFuncs(), mqttFuncs()...)
 	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 	return fs
-}
+})
+
+// All returns every builtin, sorted by name.
+func All() []Func { return slices.Clone(table()) }
+
+// exprFuncs is the table as expr declares it, made by expr.Function itself
+// once; expr only reads a declared function, so compiles share them.
+var exprFuncs = sync.OnceValue(func() map[string]*builtin.Function {
+	c := conf.CreateNew()
+	for _, f := range table() {
+		expr.Function(f.Name, f.Fn, f.Types...)(c)
+	}
+	return c.Functions
+})
 
 // ExprOptions registers every builtin with expr.
 func ExprOptions() []expr.Option {
-	var opts []expr.Option
-	for _, f := range All() {
-		opts = append(opts, expr.Function(f.Name, f.Fn, f.Types...))
-	}
-	return opts
+	return []expr.Option{func(c *conf.Config) {
+		for name, f := range exprFuncs() {
+			c.Functions[name] = f
+		}
+	}}
 }
