@@ -1,12 +1,48 @@
 GO ?= go
 BIN := bin/atrun
 
-.PHONY: all build test deps vet demo bench fuzz lint golden clean
+.PHONY: all build test deps vet demo bench fuzz lint golden clean cross small test386
 
 all: build
 
+# Static (no cgo): runs on any glibc, on musl (OpenWrt) and in scratch
+# containers.
 build:
-	$(GO) build -o $(BIN) ./cmd/atrun
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/atrun
+
+# cross builds every release target, static and stripped, into bin/cross/
+# and prints each size. OS/ARCH[/variant]: GOARM for arm; mips and mipsle
+# are softfloat, as routers without an FPU need.
+CROSS_TARGETS := windows/amd64 windows/arm64 darwin/arm64 darwin/amd64 \
+	linux/amd64 linux/arm64 linux/arm/6 linux/arm/7 linux/mipsle linux/mips freebsd/amd64
+RELEASE_FLAGS := -trimpath -ldflags "-s -w"
+
+cross:
+	@rm -rf bin/cross && mkdir -p bin/cross
+	@set -e; for t in $(CROSS_TARGETS); do \
+		os=$${t%%/*}; arch=$${t#*/}; v=; \
+		case $$arch in */*) v=$${arch#*/}; arch=$${arch%/*};; esac; \
+		out=bin/cross/atrun-$$os-$$arch$${v:+v$$v}; [ $$os = windows ] && out=$$out.exe; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$$v GOMIPS=softfloat \
+			$(GO) build $(RELEASE_FLAGS) -o $$out ./cmd/atrun; \
+		printf '%-36s %9d bytes\n' $$out $$(wc -c <$$out); \
+	done
+
+# small: the router build (no virtual modems, no embedded broker) for
+# linux/mipsle, beside the full one.
+small:
+	@mkdir -p bin/cross
+	@set -e; for tags in atrun_small ""; do \
+		out=bin/cross/atrun$${tags:+-small}-linux-mipsle; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=mipsle GOMIPS=softfloat \
+			$(GO) build $(RELEASE_FLAGS) -tags "$$tags" -o $$out ./cmd/atrun; \
+		printf '%-36s %9d bytes\n' $$out $$(wc -c <$$out); \
+	done
+
+# test386: the unit tests of the language, runtime and builtins compiled for
+# a 32-bit CPU (int is 32 bits); .ci/test32 says how it runs them here.
+test386:
+	GO=$(GO) ./.ci/test32 ./lang ./runtime/... ./builtins/...
 
 # deps installs what the tests need on a fresh Debian machine: Go modules and
 # mosquitto (the real broker the end-to-end tests talk to).

@@ -1,7 +1,8 @@
 //go:build atrun_small
 
-// The router build: no virtual modems, no embedded broker (together about
-// a third of the binary), so atrun sim and run --sim say so instead.
+// The router build: no virtual modems, no embedded broker (together nearly
+// half of the binary on linux/mipsle), so atrun sim and run --sim say so
+// instead.
 
 package main
 
