@@ -28,9 +28,15 @@ func (e *env) targets(f *runFlags, prog *runtime.Program, params map[string]stri
 			out = append(out, t)
 		}
 	}
-	infos, _ := serialport.List() // only for USB identities in reports
+	// Only a --report shows a port's USB identity, and listing is not free:
+	// go.bug.st/serial opens every /dev/ttyS* to see if it is real (setting
+	// it to 9600 8N1), milliseconds at each start on a port never used.
+	infos := sync.OnceValue(func() []serialport.Info { in, _ := serialport.List(); return in })
 	usb := func(port string) report.USB {
-		in, _ := serialport.Find(infos, port)
+		if f.report == "" {
+			return report.USB{}
+		}
+		in, _ := serialport.Find(infos(), port)
 		return report.USB{VID: in.VID, PID: in.PID, Serial: in.Serial, Product: in.Product}
 	}
 	for _, p := range f.ports {
