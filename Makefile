@@ -89,14 +89,14 @@ golden:
 clean:
 	rm -rf bin
 
-# bench-peers compares atrun with a C and a Go floor (write a command, block
+# bench-peers compares atrun (as make build makes it) with a C and a Go floor (write a command, block
 # reading until OK), Tcl Expect and pexpect on one pty fake modem with a fixed
 # latency (bench/peers). expect and python3-pexpect come from apt-get when
 # missing; a tool that cannot be had is left out of the table.
 # PEERSFLAGS: e.g. -n 50 -latency 20ms -baud 115200 -runs 5.
 PEERSFLAGS ?=
 .PHONY: bench-peers
-bench-peers:
+bench-peers: build
 	@SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
 	for want in "expect:command -v expect" "python3-pexpect:/usr/bin/python3 -c 'import pexpect'"; do \
 		pkg=$${want%%:*}; eval "$${want#*:}" >/dev/null 2>&1 && continue; \
@@ -105,4 +105,4 @@ bench-peers:
 		{ $$SUDO apt-get update >/dev/null 2>&1 && $$SUDO apt-get install -y $$pkg >/dev/null 2>&1; } || \
 		echo "could not install $$pkg: left out"; \
 	done
-	$(GO) run ./bench/peers -python /usr/bin/python3 $(PEERSFLAGS)
+	$(GO) run ./bench/peers -python /usr/bin/python3 -atrun $(BIN) $(PEERSFLAGS)

@@ -46,7 +46,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per tool (after one warm-up)")
 	dir := flag.String("dir", "bench/peers", "this directory: floor/ and scripts/ (flow.exp, flow.py, floor.c)")
 	var atruns multiFlag
-	flag.Var(&atruns, "atrun", "an atrun `binary` to measure, repeatable (default: go build ./cmd/atrun)")
+	flag.Var(&atruns, "atrun", "an atrun `binary` to measure, repeatable (default: build ./cmd/atrun as make build does)")
 	python := flag.String("python", "python3", "a Python with pexpect")
 	expectBin := flag.String("expect", "expect", "Tcl Expect")
 	flag.BoolVar(&verbose, "v", false, "print every run")
@@ -212,8 +212,10 @@ func run(n int, cfg ptymodem.Config, runs int, dir string, atruns []string, pyth
 	return nil
 }
 
+// goBuild builds as make build does: static, without cgo.
 func goBuild(out, pkg string) error {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}

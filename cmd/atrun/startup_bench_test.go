@@ -26,7 +26,9 @@ func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
 	bin, floor := filepath.Join(dir, "atrun"), filepath.Join(dir, "floor")
 	for pkg, out := range map[string]string{".": bin, "../../bench/peers/floor": floor} {
-		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
+		if msg, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("go build %s: %v\n%s", pkg, err, msg)
 		}
 	}
