@@ -89,10 +89,10 @@ golden:
 clean:
 	rm -rf bin
 
-# bench-peers compares atrun (as make build makes it) with a C and a Go floor (write a command, block
-# reading until OK), Tcl Expect and pexpect on one pty fake modem with a fixed
-# latency (bench/peers). expect and python3-pexpect come from apt-get when
-# missing; a tool that cannot be had is left out of the table.
+# bench-peers compares atrun (as make build makes it) with a C and a Go floor
+# (write a command, block reading until OK), Tcl Expect and pexpect on one pty
+# fake modem with a fixed latency (bench/peers). expect and python3-pexpect
+# come from apt-get when missing; a tool that cannot be had is left out.
 # PEERSFLAGS: e.g. -n 50 -latency 20ms -baud 115200 -runs 5.
 PEERSFLAGS ?=
 .PHONY: bench-peers
