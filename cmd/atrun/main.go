@@ -69,7 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "atrun", version+buildNote)
 		return exitOK
 	}
-	if strings.HasSuffix(cmd, ".at") || strings.ContainsRune(cmd, '/') {
+	if strings.HasSuffix(cmd, ".at") || strings.ContainsAny(cmd, `/`+string(os.PathSeparator)) {
 		return e.runCmd(args) // a bare script path means run
 	}
 	fmt.Fprintf(stderr, "atrun: unknown command %q\n\n%s", cmd, usage)
