@@ -160,9 +160,13 @@ func runRow(s Stats) []string {
 		fmt.Sprintf("%.1f%%", 100*s.PassRate())}
 }
 
-// formatDuration is milliseconds with one decimal under ten seconds,
-// seconds with two above.
+// formatDuration is microseconds under a millisecond (fast steps on a
+// virtual modem take tens of µs: 0.0ms would say nothing), milliseconds
+// with one decimal under ten seconds, seconds with two above.
 func formatDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
 	if d < 10*time.Second {
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 	}

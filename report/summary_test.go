@@ -74,3 +74,15 @@ send "AT+CSQ" expect /^\+CSQ: (?P<rssi>\d+),(...  a.at:2:1  4  29.2ms  30.5ms  1
 (no port)     1     1     0     100.0%
 `, buf.String())
 }
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		42 * time.Microsecond:   "42µs",
+		1500 * time.Microsecond: "1.5ms",
+		12 * time.Second:        "12.00s",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
