@@ -68,7 +68,7 @@ func TestSmallBuildCommands(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--sim is not in this build")
 
-	code, stdout, stderr = atrun("check", script)
+	code, _, stderr = atrun("check", script)
 	assert.Equal(t, 0, code, stderr)
 
 	code, stdout, stderr = atrun("fmt", "-l", script)

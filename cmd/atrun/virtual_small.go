@@ -19,13 +19,14 @@ const haveSim = false
 // buildNote is printed by atrun version.
 const buildNote = " (router build: no virtual modems, no embedded broker)"
 
-type simFlags struct{}
+type simFlags struct{} // no knobs without a modem
 
 // addRunSimFlags keeps --sim and --broker so that using them says why they
 // do not work rather than "flag provided but not defined".
 func addRunSimFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.simName, "sim", "", "virtual modems are not in this build")
 	fs.StringVar(&f.brokerAddr, "broker", "", "with --sim; not in this build")
+	f.sim = &simFlags{}
 }
 
 func (e *env) startSim(*runFlags) (*simSession, int) {
