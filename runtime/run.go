@@ -355,6 +355,7 @@ type run struct {
 type pev struct {
 	at.Event
 	consumed bool
+	claimed  bool // held for the waiting step rather than handlers and aborts
 }
 
 type owed struct {

@@ -619,3 +619,28 @@ emit s
 	assert.Equal(t, []string{"x a}b y", "s=x a}b y"}, out.logs())
 	assert.Equal(t, []string{"x a}b y"}, f.commands())
 }
+
+// TestURCRacingTheAnswerReachesItsHandler: a URC that the waiting step
+// could also have taken, arriving in the same read right after the line
+// the step took, still goes to its handler.
+func TestURCRacingTheAnswerReachesItsHandler(t *testing.T) {
+	f := &fake{answer: func(cmd string) []string {
+		if cmd == "AT+PUB" { // PUBACK and the URC in one read, while the expect waits
+			return []string{"\r\nOK\r\n", "<pause>", "\r\nPUBACK\r\n\r\n+LOST\r\n"}
+		}
+		return []string{"\r\nOK\r\n"}
+	}}
+	out := runFake(t, `
+on "+LOST" {
+  log "lost"
+}
+send "AT+PUB" expect "OK"
+expect {
+  "PUBACK" => ok
+  "+LOST"  => ok
+}
+send "AT" expect "OK"
+`, f, nil)
+	require.NoError(t, out.res.Err)
+	assert.Equal(t, []string{"lost"}, out.logs())
+}

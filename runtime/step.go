@@ -296,9 +296,14 @@ var errWaitTimeout = errors.New("wait timed out")
 // wait runs scan over the pending events, and again each time new events
 // arrive (once dispatched: the waiting step's claims first, then handlers
 // and aborts), until scan says it is done or fails, or timeout passes.
-func (r *run) wait(ctx context.Context, pos lang.Pos, desc string, timeout time.Duration, claims func(*pev) bool, scan func() (bool, error)) error {
+func (r *run) wait(ctx context.Context, pos lang.Pos, desc string, timeout time.Duration, claims func(*pev) bool, scan func() (bool, error)) (err error) {
 	r.waiter = claims
-	defer func() { r.waiter = nil }()
+	defer func() {
+		r.waiter = nil
+		if uerr := r.unclaim(); err == nil {
+			err = uerr
+		}
+	}()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
@@ -469,6 +474,7 @@ func (r *run) dispatch(evs []at.Event) error {
 		}
 		r.remember(ev)
 		if r.waiter != nil && ev.Seq > r.cursor && r.waiter(ev) {
+			ev.claimed = true
 			r.pending = append(r.pending, ev)
 			continue
 		}
@@ -485,6 +491,32 @@ func (r *run) dispatch(evs []at.Event) error {
 			return err
 		}
 		r.pending = append(r.pending, ev)
+	}
+	return nil
+}
+
+// unclaim hands the lines the waiting step held but did not take to the
+// handlers and abort patterns, as if they had arrived now: a URC that
+// raced the awaited line in one read must not slip past its handler.
+func (r *run) unclaim() error {
+	for _, ev := range r.pending {
+		if !ev.claimed || ev.consumed {
+			continue
+		}
+		ev.claimed = false
+		if !r.inHandle {
+			handled, err := r.handle(ev)
+			if err != nil {
+				return err
+			}
+			if handled {
+				ev.consumed = true
+				continue
+			}
+		}
+		if err := r.abort(ev); err != nil {
+			return err
+		}
 	}
 	return nil
 }

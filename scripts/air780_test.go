@@ -156,11 +156,10 @@ func TestAir780PublishLossAfterConfirmation(t *testing.T) {
 				t.Logf("the flow ended the session before the loss showed")
 				return
 			}
+			// The far end closes after the confirmed publish, before or
+			// after MDISCONNECT goes out (a race the host cannot win): either
+			// way the handler reports the loss and the session ends cleanly.
 			assert.Contains(t, r.Logs, "the link was lost ("+c.urc+")")
-			if i := indexOf(sent, "AT+MDISCONNECT"); i >= 0 {
-				// The loss came after MDISCONNECT was sent.
-				assert.Less(t, strings.Index(r.Transcript, `TX "AT+MDISCONNECT\r"`), strings.Index(r.Transcript, c.urc))
-			}
 		})
 	}
 }
