@@ -10,13 +10,17 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// tokens lexes a whole file; the first bad token ends it.
+// tokens lexes a whole file; the first bad token ends it. A run of line
+// ends is kept as its first: blank lines cost nothing to parse.
 func tokens(sc *scanner) ([]lexer.Token, error) {
 	var out []lexer.Token
 	for {
 		t, err := sc.Next()
 		if err != nil {
 			return nil, err
+		}
+		if t.Type == tokEOL && len(out) > 0 && out[len(out)-1].Type == tokEOL {
+			continue // the grammar takes EOL*: one stands for a run of them
 		}
 		out = append(out, t)
 		if t.EOF() {
