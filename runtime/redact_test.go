@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -37,4 +38,12 @@ func TestTranscriptMasksAcrossPieces(t *testing.T) {
 			assert.NotContains(t, b.String(), sec)
 		})
 	}
+}
+
+func TestCutsKeepCharactersWhole(t *testing.T) {
+	long := strings.Repeat("é", 120) // 240 bytes, two per character
+	for _, s := range []string{shorten("send \"" + long + "\""), excerpt(long)} {
+		assert.True(t, utf8.ValidString(s), "%q", s)
+	}
+	assert.Equal(t, "ab", runeCut("abé", 3))
 }

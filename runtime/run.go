@@ -834,7 +834,7 @@ func stmtText(s lang.Stmt) string { return shorten(lang.StmtText(s)) }
 // shorten keeps step descriptions to one readable line.
 func shorten(line string) string {
 	if len(line) > 100 {
-		return line[:97] + "..."
+		return runeCut(line, 97) + "..."
 	}
 	return line
 }

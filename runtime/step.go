@@ -635,11 +635,18 @@ func excerpt(s string) string {
 	if len(s) <= maxExcerpt {
 		return s
 	}
-	cut := maxExcerpt
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return fmt.Sprintf("%s... (%d bytes)", runeCut(s, maxExcerpt), len(s))
+}
+
+// runeCut is at most the first n bytes of s, not splitting a character.
+func runeCut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // read takes counted binary data: the data that came with the last matched
