@@ -28,6 +28,15 @@ type Func struct {
 	// check argument counts and types when a script is checked. Empty means any.
 	Types []any
 	Fn    func(args ...any) (any, error)
+	// Options, if set, says which argument is an options map and the keys
+	// it accepts, so that a literal map can be checked before a run.
+	Options *Options
+}
+
+// Options describes a function's options-map argument.
+type Options struct {
+	Arg  int // 0-based position of the map
+	Keys []string
 }
 
 // table is built on first use, not at init, and once: every expression
@@ -41,6 +50,25 @@ var table = sync.OnceValue(func() []Func {
 
 // All returns every builtin, sorted by name.
 func All() []Func { return slices.Clone(table()) }
+
+// Lookup returns the builtin called name.
+func Lookup(name string) (Func, bool) {
+	fs := table()
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].Name >= name })
+	if i < len(fs) && fs[i].Name == name {
+		return fs[i], true
+	}
+	return Func{}, false
+}
+
+// Names returns every builtin's name, sorted.
+var Names = sync.OnceValue(func() []string {
+	var out []string
+	for _, f := range table() {
+		out = append(out, f.Name)
+	}
+	return out
+})
 
 // exprFuncs is the table as expr declares it, made by expr.Function itself
 // once; expr only reads a declared function, so compiles share them.

@@ -27,6 +27,7 @@ func mqttFuncs() []Func {
 			Doc:       "MQTT CONNECT; opts: version 4|5 (4), keepalive (60), clean (true), username, password, will_topic, will_message, will_qos, will_retain, session_expiry, properties, will_properties",
 			Types:     []any{new(func(string) string), new(func(string, m) string), new(func(string, ...m) string)},
 			Fn:        fnMQTTConnect,
+			Options:   &Options{Arg: 1, Keys: mqttConnectOpts()},
 		},
 		{
 			Name:      "mqtt_publish",
@@ -34,6 +35,7 @@ func mqttFuncs() []Func {
 			Doc:       "MQTT PUBLISH; opts: qos (0), id (1 when qos > 0), retain, dup, version, properties (v5: message_expiry, content_type, topic_alias, user...)",
 			Types:     []any{new(func(string, string) string), new(func(string, string, m) string), new(func(string, string, ...m) string)},
 			Fn:        fnMQTTPublish,
+			Options:   &Options{Arg: 2, Keys: mqttPublishOpts()},
 		},
 		{
 			Name:      "mqtt_subscribe",
@@ -41,6 +43,7 @@ func mqttFuncs() []Func {
 			Doc:       "MQTT SUBSCRIBE to a filter or a list of filters or {topic, qos, no_local, retain_as_published, retain_handling} maps; opts: id (1), qos (0), version, no_local, retain_as_published, retain_handling, properties",
 			Types:     []any{new(func(any) string), new(func(any, m) string), new(func(any, ...m) string)},
 			Fn:        fnMQTTSubscribe,
+			Options:   &Options{Arg: 1, Keys: mqttSubscribeOpts()},
 		},
 		{
 			Name:      "mqtt_unsubscribe",
@@ -48,6 +51,7 @@ func mqttFuncs() []Func {
 			Doc:       "MQTT UNSUBSCRIBE from a filter or a list of filters; opts: id (1), version, properties",
 			Types:     []any{new(func(any) string), new(func(any, m) string), new(func(any, ...m) string)},
 			Fn:        fnMQTTUnsubscribe,
+			Options:   &Options{Arg: 1, Keys: mqttUnsubscribeOpts()},
 		},
 		{
 			Name:      "mqtt_ping",
@@ -62,6 +66,7 @@ func mqttFuncs() []Func {
 			Doc:       "MQTT DISCONNECT (E0 00); opts: version, reason_code, session_expiry, properties (v5)",
 			Types:     []any{new(func() string), new(func(m) string), new(func(...m) string)},
 			Fn:        fnMQTTDisconnect,
+			Options:   &Options{Arg: 0, Keys: mqttDisconnectOpts()},
 		},
 		mqttAck("mqtt_puback", "PUBACK", "answers a qos 1 PUBLISH", func(a mqtt.Puback) mqtt.Packet { return &a }),
 		mqttAck("mqtt_pubrec", "PUBREC", "answers a qos 2 PUBLISH", func(a mqtt.Puback) mqtt.Packet { p := mqtt.Pubrec(a); return &p }),
@@ -73,6 +78,7 @@ func mqttFuncs() []Func {
 			Doc:       "the complete MQTT packets in b as maps (type, size, topic, payload, qos, retain, dup, id, session_present, reason_code, reason, granted...); a partial packet at the end is left out, see mqtt_need; opts: version, max_packet_size",
 			Types:     []any{new(func(string) []any), new(func(string, m) []any), new(func(string, ...m) []any)},
 			Fn:        fnMQTTDecode,
+			Options:   &Options{Arg: 1, Keys: mqttDecodeOpts()},
 		},
 		{
 			Name:      "mqtt_need",
@@ -80,6 +86,7 @@ func mqttFuncs() []Func {
 			Doc:       "how many more bytes b needs to hold a complete MQTT packet: 0 when it does, the least possible while the length field is cut; opts: version, max_packet_size",
 			Types:     []any{new(func(string) int), new(func(string, m) int), new(func(string, ...m) int)},
 			Fn:        fnMQTTNeed,
+			Options:   &Options{Arg: 1, Keys: mqttDecodeOpts()},
 		},
 	}
 }
@@ -377,6 +384,7 @@ func mqttAck(name, packet, doc string, mk func(mqtt.Puback) mqtt.Packet) Func {
 		Signature: name + "(id int [, opts map]) bytes",
 		Doc:       "MQTT " + packet + " for packet id, " + doc + "; opts: version, reason_code, properties (v5)",
 		Types:     []any{new(func(any) string), new(func(any, map[string]any) string), new(func(any, ...map[string]any) string)},
+		Options:   &Options{Arg: 1, Keys: mqttAckOpts()},
 		Fn: func(args ...any) (any, error) {
 			if err := mqttArity(name, args, 1, 2); err != nil {
 				return nil, err

@@ -81,7 +81,9 @@ func (l *ErrorList) add(pos Pos, format string, args ...any) {
 
 // grammar is the parser built from the struct tags of ast.go: the one
 // definition of the language. It is built on first use, not at start-up.
-var grammar = sync.OnceValue(func() *participle.Parser[File] {
+var grammar = sync.OnceValue(grammarBuild)
+
+func grammarBuild() *participle.Parser[File] {
 	return participle.MustBuild[File](
 		participle.Lexer(lexDef{}),
 		participle.Union[Stmt](
@@ -91,7 +93,7 @@ var grammar = sync.OnceValue(func() *participle.Parser[File] {
 		),
 		participle.UseLookahead(4),
 	)
-})
+}
 
 // Grammar returns the grammar in EBNF, for review.
 func Grammar() string { return grammar().String() }

@@ -1,5 +1,12 @@
 package lang
 
+import (
+	"reflect"
+	"sync"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
 // Files returns f and every file it includes, recursively, each once, in
 // load order: the one walk of the include tree.
 func Files(f *File) []*File {
@@ -27,158 +34,73 @@ func Files(f *File) []*File {
 // included files.
 func Walk(stmts []Stmt, fn func(node any)) {
 	for _, s := range stmts {
-		walkStmt(s, fn)
+		walkNode(s, func(n any) bool { fn(n); return true })
 	}
 }
 
-func walkStmt(s Stmt, fn func(any)) {
-	fn(s)
-	switch s := s.(type) {
-	case *Param:
-		walkExpr(s.Default, fn)
-	case *TimeoutStmt:
-		fn(s.Duration)
-	case *Abort:
-		for _, p := range s.Patterns {
-			walkPattern(p, fn)
+// walkNode calls fn for n and every node under it, in field order (which
+// is source order, since the fields are the grammar). fn returning false
+// skips a node's children. The walk follows the AST's own types, so a new
+// statement needs no case here.
+func walkNode(n any, fn func(any) bool) {
+	v := reflect.ValueOf(n)
+	if v.Kind() != reflect.Pointer || v.IsNil() || !fn(n) {
+		return
+	}
+	walkFields(v.Elem(), fn)
+}
+
+func walkFields(v reflect.Value, fn func(any) bool) {
+	for _, i := range nodeFields(v.Type()) {
+		walkValue(v.Field(i), fn)
+	}
+}
+
+func walkValue(f reflect.Value, fn func(any) bool) {
+	switch f.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !f.IsNil() {
+			walkNode(f.Interface(), fn)
 		}
-	case *Include:
-		walkStr(s.Path, fn)
-	case *Send:
-		walkStr(s.Text, fn)
-		walkBody(s.Expect, fn)
-		walkMods(&s.Mods, fn)
-	case *Write:
-		walkExpr(s.Value, fn)
-	case *Expect:
-		walkBody(s.Body, fn)
-		walkMods(&s.Mods, fn)
-	case *RetryBlock:
-		walkRetry(s.Retry, fn)
-		walkBlock(s.Body, fn)
-	case *Read:
-		walkExpr(s.Count, fn)
-		walkMods(&s.Mods, fn)
-	case *On:
-		walkPattern(s.Pattern, fn)
-		walkBlock(s.Body, fn)
-	case *Let:
-		walkExpr(s.Value, fn)
-	case *If:
-		walkIf(s, fn)
-	case *Repeat:
-		walkExpr(s.Count, fn)
-		walkExpr(s.While, fn)
-		walkBlock(s.Body, fn)
-	case *Flow:
-		walkBlock(s.Body, fn)
-	case *Call:
-		for _, a := range s.Args {
-			walkExpr(a, fn)
+	case reflect.Slice:
+		for j := 0; j < f.Len(); j++ {
+			walkValue(f.Index(j), fn)
 		}
-	case *Sleep:
-		fn(s.Duration)
-	case *Log:
-		walkExpr(s.Value, fn)
-	case *Emit:
-		walkExpr(s.Value, fn)
-	case *Fail:
-		walkExpr(s.Message, fn)
-	case *Finally:
-		walkBlock(s.Body, fn)
-	case *Dialect:
-		for _, it := range s.Items {
-			fn(it)
-			for _, v := range it.Values {
-				fn(v)
-				walkStr(v.Text, fn)
+	case reflect.Struct: // Mods, StrPart: no node of their own
+		walkFields(f, fn)
+	}
+}
+
+var (
+	astPosType = reflect.TypeFor[Pos]()
+	fileType   = reflect.TypeFor[*File]()
+	fieldMemo  sync.Map // reflect.Type -> []int
+)
+
+// nodeFields are the fields of a node type that may hold nodes: not
+// positions, tokens or scalars, and not Include.File (Walk stays in one
+// file).
+func nodeFields(t reflect.Type) []int {
+	if v, ok := fieldMemo.Load(t); ok {
+		return v.([]int)
+	}
+	var out []int
+	for i := range t.NumField() {
+		ft := t.Field(i).Type
+		if ft == astPosType || ft == fileType {
+			continue
+		}
+		el := ft
+		if el.Kind() == reflect.Slice {
+			el = el.Elem()
+		}
+		switch el.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Struct:
+			if el != astPosType && el != reflect.TypeFor[lexer.Token]() {
+				out = append(out, i)
 			}
-			walkStr(it.Suffix, fn)
 		}
 	}
-}
-
-func walkIf(s *If, fn func(any)) {
-	walkExpr(s.Cond, fn)
-	walkBlock(s.Then, fn)
-	if s.Else != nil {
-		if s.Else.If != nil {
-			fn(s.Else.If)
-			walkIf(s.Else.If, fn)
-		} else {
-			walkBlock(s.Else.Block, fn)
-		}
-	}
-}
-
-func walkBlock(b *Block, fn func(any)) {
-	if b == nil {
-		return
-	}
-	fn(b)
-	Walk(b.Stmts, fn)
-}
-
-func walkExpr(e *Expr, fn func(any)) {
-	if e != nil {
-		fn(e)
-	}
-}
-
-func walkStr(s *Str, fn func(any)) {
-	if s == nil {
-		return
-	}
-	fn(s)
-	for _, p := range s.Parts {
-		if p.Expr != nil {
-			fn(p.Expr)
-		}
-	}
-}
-
-func walkPattern(p *Pattern, fn func(any)) {
-	if p == nil {
-		return
-	}
-	fn(p)
-	walkStr(p.Text, fn)
-	walkStr(p.Prompt, fn)
-}
-
-func walkBody(b *ExpectBody, fn func(any)) {
-	if b == nil {
-		return
-	}
-	fn(b)
-	walkPattern(b.Pattern, fn)
-	for _, p := range b.All {
-		walkPattern(p, fn)
-	}
-	for _, a := range b.Alts {
-		fn(a)
-		walkPattern(a.Pattern, fn)
-		if a.Action.Fail != nil {
-			walkExpr(a.Action.Fail, fn)
-		}
-		walkBlock(a.Action.Block, fn)
-	}
-}
-
-func walkMods(m *Mods, fn func(any)) {
-	if m.Timeout != nil {
-		fn(m.Timeout)
-	}
-	walkRetry(m.Retry, fn)
-}
-
-func walkRetry(r *Retry, fn func(any)) {
-	if r == nil {
-		return
-	}
-	fn(r)
-	fn(r.Count)
-	if r.Every != nil {
-		fn(r.Every)
-	}
+	fieldMemo.Store(t, out)
+	return out
 }

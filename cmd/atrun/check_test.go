@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -55,5 +61,44 @@ func TestCheckGolden(t *testing.T) {
 				t.Errorf("atrun check %s:\ngot:\n%s\nwant:\n%s", name, got, want)
 			}
 		})
+	}
+}
+
+// A misspelt option in a literal map is a check error: exit 2 from check
+// and from run, and run sends nothing (it used to fail at run time, exit
+// 1, after the modem had been written to).
+func TestMisspeltMQTTOptionIsCaughtBeforeARun(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "opt.at")
+	require.NoError(t, os.WriteFile(script, []byte("send \"AT\" expect \"OK\"\nwrite mqtt_publish(\"t\", \"p\", {qso: 1})\n"), 0o644))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	received := make(chan int, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			received <- 0
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, _ := io.Copy(io.Discard, c)
+		received <- int(n)
+	}()
+
+	var stderr strings.Builder
+	assert.Equal(t, exitUsage, run([]string{"check", script}, nil, io.Discard, &stderr))
+	assert.Contains(t, stderr.String(), `opt.at:2:31: mqtt_publish: unknown option "qso" (did you mean "qos"?)`)
+
+	stderr.Reset()
+	assert.Equal(t, exitUsage, run([]string{"run", script, "--port", "tcp://" + ln.Addr().String()}, nil, io.Discard, &stderr))
+	assert.Contains(t, stderr.String(), `unknown option "qso"`)
+	ln.Close()
+	select {
+	case n := <-received:
+		assert.Zero(t, n, "bytes reached the modem")
+	case <-time.After(5 * time.Second):
 	}
 }
