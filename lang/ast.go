@@ -18,7 +18,18 @@ type File struct {
 }
 
 // Stmt is one statement.
-type Stmt interface{ stmtPos() Pos }
+type Stmt interface{ node() *stmtNode }
+
+// stmtNode is what every statement has, filled in by the parser: where it
+// starts and ends, and its tokens, from which the formatter prints a
+// statement it has no layout of its own for.
+type stmtNode struct {
+	Pos    Pos
+	EndPos Pos
+	Tokens []lexer.Token
+}
+
+func (s *stmtNode) node() *stmtNode { return s }
 
 // Block is a braced list of statements.
 type Block struct {
@@ -30,8 +41,7 @@ type Block struct {
 // Param declares a script parameter, set with -D NAME=VALUE. A param with
 // no default is required.
 type Param struct {
-	Pos     Pos
-	EndPos  Pos
+	stmtNode
 	Name    string `parser:"'param' @Ident"`
 	Default *Expr  `parser:"( '=' @@ )?"`
 	Secret  bool   `parser:"@'secret'?"`
@@ -39,31 +49,27 @@ type Param struct {
 
 // TimeoutStmt sets the default timeout of the steps that follow it.
 type TimeoutStmt struct {
-	Pos      Pos
-	EndPos   Pos
+	stmtNode
 	Duration *Duration `parser:"'timeout' @@"`
 }
 
 // Abort declares patterns that fail the run whenever they arrive.
 type Abort struct {
-	Pos      Pos
-	EndPos   Pos
+	stmtNode
 	Patterns []*Pattern `parser:"'abort' @@ ( ',' EOL* @@ )*"`
 }
 
 // Include runs another file's statements in place. The path is relative to
 // the including file.
 type Include struct {
-	Pos    Pos
-	EndPos Pos
-	Path   *Str `parser:"'include' @@"`
-	File   *File
+	stmtNode
+	Path *Str `parser:"'include' @@"`
+	File *File
 }
 
 // Send writes a command followed by CR, optionally expecting an answer.
 type Send struct {
-	Pos    Pos
-	EndPos Pos
+	stmtNode
 	Text   *Str        `parser:"'send' @@"`
 	Expect *ExpectBody `parser:"( 'expect' @@ )?"`
 	Mods   Mods        `parser:"@@"`
@@ -71,18 +77,16 @@ type Send struct {
 
 // Write writes raw bytes: no CR is appended.
 type Write struct {
-	Pos    Pos
-	EndPos Pos
-	Value  *Expr `parser:"'write' @@"`
+	stmtNode
+	Value *Expr `parser:"'write' @@"`
 }
 
 // Expect waits for a pattern, a set of alternatives, or all of several
 // patterns in any order.
 type Expect struct {
-	Pos    Pos
-	EndPos Pos
-	Body   *ExpectBody `parser:"'expect' @@"`
-	Mods   Mods        `parser:"@@"`
+	stmtNode
+	Body *ExpectBody `parser:"'expect' @@"`
+	Mods Mods        `parser:"@@"`
 }
 
 // ExpectBody is what follows "expect": exactly one field is set.
@@ -125,45 +129,40 @@ type Retry struct {
 
 // RetryBlock retries a whole block.
 type RetryBlock struct {
-	Pos    Pos
-	EndPos Pos
-	Retry  *Retry `parser:"@@"`
-	Body   *Block `parser:"@@"`
+	stmtNode
+	Retry *Retry `parser:"@@"`
+	Body  *Block `parser:"@@"`
 }
 
 // Read reads exactly N bytes of counted binary data into a variable.
 type Read struct {
-	Pos    Pos
-	EndPos Pos
-	Count  *Expr  `parser:"'read' @@"`
-	Bytes  bool   `parser:"@'bytes'?"`
-	Into   string `parser:"'into' @Ident"`
-	Mods   Mods   `parser:"@@"`
+	stmtNode
+	Count *Expr  `parser:"'read' @@"`
+	Bytes bool   `parser:"@'bytes'?"`
+	Into  string `parser:"'into' @Ident"`
+	Mods  Mods   `parser:"@@"`
 }
 
 // On declares a handler for unsolicited result codes.
 type On struct {
-	Pos     Pos
-	EndPos  Pos
+	stmtNode
 	Pattern *Pattern `parser:"'on' @@"`
 	Body    *Block   `parser:"@@"`
 }
 
 // Let binds a variable.
 type Let struct {
-	Pos    Pos
-	EndPos Pos
-	Name   string `parser:"'let' @Ident '='"`
-	Value  *Expr  `parser:"@@"`
+	stmtNode
+	Name  string `parser:"'let' @Ident '='"`
+	Value *Expr  `parser:"@@"`
 }
 
 // If runs a block when a condition holds.
 type If struct {
-	Pos    Pos
-	EndPos Pos
-	Cond   *Expr  `parser:"'if' @@"`
-	Then   *Block `parser:"@@"`
-	Else   *Else  `parser:"( 'else' @@ )?"`
+	stmtNode
+	Cond *Expr  `parser:"'if' @@"`
+	Then *Block `parser:"@@"`
+	Else *Else  `parser:"( 'else' @@ )?"`
 }
 
 // Else is an else branch: another if, or a block.
@@ -174,17 +173,15 @@ type Else struct {
 
 // Repeat runs a block at most Count times, and only while While holds.
 type Repeat struct {
-	Pos    Pos
-	EndPos Pos
-	Count  *Expr  `parser:"'repeat' @@"`
-	While  *Expr  `parser:"( 'while' @@ )?"`
-	Body   *Block `parser:"@@"`
+	stmtNode
+	Count *Expr  `parser:"'repeat' @@"`
+	While *Expr  `parser:"( 'while' @@ )?"`
+	Body  *Block `parser:"@@"`
 }
 
 // Flow declares a named, reusable sequence of statements.
 type Flow struct {
-	Pos    Pos
-	EndPos Pos
+	stmtNode
 	Name   string   `parser:"'flow' @Ident '('"`
 	Params []string `parser:"( @Ident ( ',' @Ident )* )? ')'"`
 	Body   *Block   `parser:"@@"`
@@ -192,47 +189,41 @@ type Flow struct {
 
 // Call runs a flow.
 type Call struct {
-	Pos    Pos
-	EndPos Pos
-	Name   string  `parser:"'call' @Ident '('"`
-	Args   []*Expr `parser:"( @@ ( ',' @@ )* )? ')'"`
+	stmtNode
+	Name string  `parser:"'call' @Ident '('"`
+	Args []*Expr `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
 // Sleep waits a fixed time. Scripts should rarely need it: expect waits
 // for events.
 type Sleep struct {
-	Pos      Pos
-	EndPos   Pos
+	stmtNode
 	Duration *Duration `parser:"'sleep' @@"`
 }
 
 // Log prints a value in the step log.
 type Log struct {
-	Pos    Pos
-	EndPos Pos
-	Value  *Expr `parser:"'log' @@"`
+	stmtNode
+	Value *Expr `parser:"'log' @@"`
 }
 
 // Emit records a named result value of the run.
 type Emit struct {
-	Pos    Pos
-	EndPos Pos
-	Name   string `parser:"'emit' @Ident"`
-	Value  *Expr  `parser:"( '=' @@ )?"`
+	stmtNode
+	Name  string `parser:"'emit' @Ident"`
+	Value *Expr  `parser:"( '=' @@ )?"`
 }
 
 // Fail stops the run with a message.
 type Fail struct {
-	Pos     Pos
-	EndPos  Pos
+	stmtNode
 	Message *Expr `parser:"'fail' @@"`
 }
 
 // Finally is cleanup that runs however the run ends.
 type Finally struct {
-	Pos    Pos
-	EndPos Pos
-	Body   *Block `parser:"'finally' @@"`
+	stmtNode
+	Body *Block `parser:"'finally' @@"`
 }
 
 // Dialect declares how a modem speaks, so that vendor knowledge lives in
@@ -240,10 +231,9 @@ type Finally struct {
 // with no final result, counted-data headers and the prompt. Every dialect
 // block of a script and its includes adds to one dialect.
 type Dialect struct {
-	Pos    Pos
-	EndPos Pos
-	Name   string         `parser:"'dialect' @Ident '{' EOL*"`
-	Items  []*DialectItem `parser:"( @@ EOL* )* '}'"`
+	stmtNode
+	Name  string         `parser:"'dialect' @Ident '{' EOL*"`
+	Items []*DialectItem `parser:"( @@ EOL* )* '}'"`
 }
 
 // DialectItem is one declaration of a dialect block.
@@ -310,27 +300,8 @@ type Count struct {
 	Var     string `parser:" | @Ident )"`
 }
 
-func (s *Param) stmtPos() Pos       { return s.Pos }
-func (s *TimeoutStmt) stmtPos() Pos { return s.Pos }
-func (s *Abort) stmtPos() Pos       { return s.Pos }
-func (s *Include) stmtPos() Pos     { return s.Pos }
-func (s *Send) stmtPos() Pos        { return s.Pos }
-func (s *Write) stmtPos() Pos       { return s.Pos }
-func (s *Expect) stmtPos() Pos      { return s.Pos }
-func (s *RetryBlock) stmtPos() Pos  { return s.Pos }
-func (s *Read) stmtPos() Pos        { return s.Pos }
-func (s *On) stmtPos() Pos          { return s.Pos }
-func (s *Let) stmtPos() Pos         { return s.Pos }
-func (s *If) stmtPos() Pos          { return s.Pos }
-func (s *Repeat) stmtPos() Pos      { return s.Pos }
-func (s *Flow) stmtPos() Pos        { return s.Pos }
-func (s *Call) stmtPos() Pos        { return s.Pos }
-func (s *Sleep) stmtPos() Pos       { return s.Pos }
-func (s *Log) stmtPos() Pos         { return s.Pos }
-func (s *Emit) stmtPos() Pos        { return s.Pos }
-func (s *Fail) stmtPos() Pos        { return s.Pos }
-func (s *Finally) stmtPos() Pos     { return s.Pos }
-func (s *Dialect) stmtPos() Pos     { return s.Pos }
-
 // StmtPos returns where a statement starts.
-func StmtPos(s Stmt) Pos { return s.stmtPos() }
+func StmtPos(s Stmt) Pos { return s.node().Pos }
+
+// StmtEnd returns where a statement ends.
+func StmtEnd(s Stmt) Pos { return s.node().EndPos }

@@ -82,12 +82,12 @@ func (c *checker) stmts(list []Stmt, x ctx) {
 	var prev Stmt
 	for _, s := range list {
 		if prev != nil {
-			pe := endPos(prev)
-			if s.stmtPos().Line == pe.Line {
-				c.errs.add(s.stmtPos(), "expected end of line before %s", stmtName(s))
+			pe := StmtEnd(prev)
+			if StmtPos(s).Line == pe.Line {
+				c.errs.add(StmtPos(s), "expected end of line before %s", stmtName(s))
 			}
 			if _, ok := prev.(*Fail); ok {
-				c.errs.add(s.stmtPos(), "unreachable code after fail")
+				c.errs.add(StmtPos(s), "unreachable code after fail")
 			}
 		}
 		prev = s
@@ -98,7 +98,7 @@ func (c *checker) stmts(list []Stmt, x ctx) {
 func (c *checker) stmt(s Stmt, x ctx) {
 	topOnly := func(what string) {
 		if !x.top {
-			c.errs.add(s.stmtPos(), "%s must be at the top level of a file", what)
+			c.errs.add(StmtPos(s), "%s must be at the top level of a file", what)
 		}
 	}
 	switch s := s.(type) {
@@ -287,54 +287,6 @@ func CompileRegex(tok string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("invalid regex: %s", msg)
 	}
 	return re, nil
-}
-
-func endPos(s Stmt) Pos {
-	switch s := s.(type) {
-	case *Param:
-		return s.EndPos
-	case *TimeoutStmt:
-		return s.EndPos
-	case *Abort:
-		return s.EndPos
-	case *Include:
-		return s.EndPos
-	case *Send:
-		return s.EndPos
-	case *Write:
-		return s.EndPos
-	case *Expect:
-		return s.EndPos
-	case *RetryBlock:
-		return s.EndPos
-	case *Read:
-		return s.EndPos
-	case *On:
-		return s.EndPos
-	case *Let:
-		return s.EndPos
-	case *If:
-		return s.EndPos
-	case *Repeat:
-		return s.EndPos
-	case *Flow:
-		return s.EndPos
-	case *Call:
-		return s.EndPos
-	case *Sleep:
-		return s.EndPos
-	case *Log:
-		return s.EndPos
-	case *Emit:
-		return s.EndPos
-	case *Fail:
-		return s.EndPos
-	case *Finally:
-		return s.EndPos
-	case *Dialect:
-		return s.EndPos
-	}
-	return Pos{}
 }
 
 func stmtName(s Stmt) string {

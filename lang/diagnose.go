@@ -175,7 +175,7 @@ func explain(toks []lexer.Token, err error) *Error {
 		case t.Type == tokIdent && i+1 < len(toks) && toks[i+1].Value == "=":
 			return at("unknown statement %q (to set a variable: let %s = ...)", t.Value, t.Value)
 		case t.Type == tokIdent:
-			return at("unknown statement %q%s", t.Value, didYouMean(t.Value, stmtKeywords))
+			return at("unknown statement %q%s", t.Value, didYouMean(t.Value, stmtKeywords()))
 		case len(open) > 0:
 			return at(`expected a statement or "}", got %s`, got)
 		}

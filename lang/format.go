@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -240,13 +241,8 @@ func (p *printer) stmts(list []Stmt, indent int) {
 	}
 }
 
-func blockStmt(s Stmt) bool {
-	switch s.(type) {
-	case *RetryBlock, *On, *If, *Repeat, *Flow, *Finally, *Dialect:
-		return true
-	}
-	return false
-}
+// blockStmt reports whether a statement has a braced body of its own.
+func blockStmt(s Stmt) bool { return grammarSyntax().blocks[reflect.TypeOf(s)] }
 
 func (p *printer) stmt(s Stmt, indent int) {
 	switch s := s.(type) {
@@ -287,7 +283,7 @@ func (p *printer) stmt(s Stmt, indent int) {
 	case *Dialect:
 		p.dialect(s, indent)
 	default:
-		p.simple(outLine{indent: indent, head: simpleText(s)}, s.stmtPos(), endPos(s))
+		p.simple(outLine{indent: indent, head: simpleText(s)}, StmtPos(s), StmtEnd(s))
 	}
 }
 
@@ -397,46 +393,17 @@ func bodyHead(b *ExpectBody) string {
 	return "{...}"
 }
 
-// simpleText prints a statement that has no block.
+// simpleText prints a statement that has no block. Statements with a
+// canonical order of their own (modifiers, a param's parts) are laid out
+// here; any other is its tokens, spaced canonically.
 func simpleText(s Stmt) string {
 	switch s := s.(type) {
-	case *TimeoutStmt:
-		return "timeout " + durationText(s.Duration)
-	case *Abort:
-		parts := make([]string, len(s.Patterns))
-		for i, pt := range s.Patterns {
-			parts[i] = patternText(pt)
-		}
-		return "abort " + strings.Join(parts, ", ")
-	case *Include:
-		return "include " + strText(s.Path)
-	case *Write:
-		return "write " + exprText(s.Value)
 	case *Read:
 		t := "read " + exprText(s.Count)
 		if s.Bytes {
 			t += " bytes"
 		}
 		return t + " into " + s.Into + modsText(&s.Mods)
-	case *Let:
-		return "let " + s.Name + " = " + exprText(s.Value)
-	case *Call:
-		args := make([]string, len(s.Args))
-		for i, a := range s.Args {
-			args[i] = exprText(a)
-		}
-		return "call " + s.Name + "(" + strings.Join(args, ", ") + ")"
-	case *Sleep:
-		return "sleep " + durationText(s.Duration)
-	case *Log:
-		return "log " + exprText(s.Value)
-	case *Emit:
-		if s.Value != nil {
-			return "emit " + s.Name + " = " + exprText(s.Value)
-		}
-		return "emit " + s.Name
-	case *Fail:
-		return "fail " + exprText(s.Message)
 	case *Send:
 		t := "send " + strText(s.Text)
 		if s.Expect != nil {
@@ -455,7 +422,33 @@ func simpleText(s Stmt) string {
 		}
 		return t
 	}
-	return ""
+	if blockStmt(s) {
+		return ""
+	}
+	return tokensText(s.node().Tokens)
+}
+
+// tokensText prints tokens on one line: one space between them, none
+// before "," or ")", none after "(", and none between a name and the "("
+// of its argument list.
+func tokensText(toks []lexer.Token) string {
+	var b strings.Builder
+	prev := lexer.Token{Type: tokEOL}
+	for _, t := range toks {
+		if t.Type == tokEOL {
+			continue
+		}
+		glue := prev.Type == tokEOL ||
+			t.Type == tokPunct && (t.Value == "," || t.Value == ")") ||
+			prev.Type == tokPunct && prev.Value == "(" ||
+			t.Type == tokPunct && t.Value == "(" && prev.Type == tokIdent
+		if !glue {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.Value)
+		prev = t
+	}
+	return b.String()
 }
 
 // step prints a send (head is "send STR") or an expect (head is "").

@@ -303,6 +303,9 @@ func deepCopy(v reflect.Value) reflect.Value {
 			return s
 		}
 		for i := range v.NumField() {
+			if !v.Type().Field(i).IsExported() {
+				continue // stmtNode: positions and tokens
+			}
 			s.Field(i).Set(deepCopy(v.Field(i)))
 		}
 		return s

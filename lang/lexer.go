@@ -124,7 +124,7 @@ func (s *scanner) emit(typ lexer.TokenType, value string, pos lexer.Position) (l
 		s.lineHas = false
 	case typ == tokPunct && (value == "{" || value == "}" || value == "=>"):
 		s.stmt = s.stmt[:0]
-	case typ == tokIdent && len(s.stmt) > 0 && (s.stmt[len(s.stmt)-1] == "\x00" || s.stmt[len(s.stmt)-1] == ")") && contains(stmtKeywords, value):
+	case typ == tokIdent && len(s.stmt) > 0 && (s.stmt[len(s.stmt)-1] == "\x00" || s.stmt[len(s.stmt)-1] == ")") && contains(stmtKeywords(), value):
 		// A statement keyword after a literal or ")" starts a second
 		// statement on the line: "send "AT" expect "OK" log x". The
 		// checker reports it; the lexer must still see the expression.
@@ -215,30 +215,20 @@ type exprStop struct {
 }
 
 // exprMode reports whether an expression starts at this point of the
-// statement, and where it stops.
+// statement, and where it stops; the grammar says (grammarSyntax). An
+// "else if" condition is an if's.
 func (s *scanner) exprMode() (exprStop, bool) {
 	st := s.stmt
-	n := len(st)
-	switch {
-	case n == 1 && (st[0] == "write" || st[0] == "log" || st[0] == "fail"):
-		return exprStop{}, true
-	case n == 3 && (st[0] == "let" || st[0] == "emit") && st[2] == "=":
-		return exprStop{}, true
-	case n == 3 && st[0] == "param" && st[2] == "=":
-		return exprStop{words: []string{"secret"}}, true
-	case n == 1 && st[0] == "if", n == 2 && st[0] == "else" && st[1] == "if":
-		return exprStop{brace: true}, true
-	case n == 1 && st[0] == "repeat":
-		return exprStop{brace: true, words: []string{"while"}}, true
-	case n == 3 && st[0] == "repeat" && st[2] == "while":
-		return exprStop{brace: true}, true
-	case n == 1 && st[0] == "read":
-		return exprStop{words: []string{"bytes", "into"}}, true
-	case n >= 3 && st[0] == "call" && st[2] == "(" && (st[n-1] == "(" || st[n-1] == ","):
-		if s.peek() == ')' {
-			return exprStop{}, false
+	if len(st) > 0 && st[0] == "else" {
+		st = st[1:]
+	}
+	for _, c := range grammarSyntax().exprs {
+		if c.match(st) {
+			if c.stop.comma && s.peek() == ')' {
+				return exprStop{}, false // an empty argument list
+			}
+			return c.stop, true
 		}
-		return exprStop{comma: true}, true
 	}
 	return exprStop{}, false
 }

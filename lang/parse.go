@@ -86,11 +86,7 @@ var grammar = sync.OnceValue(grammarBuild)
 func grammarBuild() *participle.Parser[File] {
 	return participle.MustBuild[File](
 		participle.Lexer(lexDef{}),
-		participle.Union[Stmt](
-			&Param{}, &TimeoutStmt{}, &Abort{}, &Include{}, &Send{}, &Write{}, &Expect{},
-			&RetryBlock{}, &Read{}, &On{}, &Let{}, &If{}, &Repeat{}, &Flow{}, &Call{},
-			&Sleep{}, &Log{}, &Emit{}, &Fail{}, &Finally{}, &Dialect{},
-		),
+		participle.Union[Stmt](statements()...),
 		participle.UseLookahead(4),
 	)
 }
@@ -544,12 +540,6 @@ func clip(s string) string {
 		s = string([]rune(s)[:37]) + "..."
 	}
 	return s
-}
-
-// stmtKeywords are the words that start a statement.
-var stmtKeywords = []string{
-	"send", "expect", "let", "write", "if", "log", "call", "emit", "read", "retry", "sleep",
-	"fail", "repeat", "on", "param", "include", "abort", "timeout", "flow", "finally", "dialect",
 }
 
 // suggest returns a did-you-mean for a misspelt word that may follow a

@@ -198,7 +198,7 @@ func (r *resolver) noIO(stmts []Stmt, where string) {
 		switch n := n.(type) {
 		case *Send, *Expect, *Write, *Read, *Call, *Sleep:
 			s := n.(Stmt)
-			r.res.Errors.add(s.stmtPos(), "%s cannot be used in %s: set a variable and act on it in the main flow", stmtName(s), where)
+			r.res.Errors.add(StmtPos(s), "%s cannot be used in %s: set a variable and act on it in the main flow", stmtName(s), where)
 		}
 	})
 }
