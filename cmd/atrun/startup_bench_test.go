@@ -24,9 +24,9 @@ import (
 //	go test ./cmd/atrun -run '^$' -bench Startup -benchtime 50x
 func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
-	bin, floor := filepath.Join(dir, "atrun"), filepath.Join(dir, "floor")
-	for pkg, out := range map[string]string{".": bin, "../../bench/peers/floor": floor} {
-		build := exec.Command("go", "build", "-o", out, pkg)
+	bin, small, floor := filepath.Join(dir, "atrun"), filepath.Join(dir, "atrun-small"), filepath.Join(dir, "floor")
+	for out, pkg := range map[string][]string{bin: {"."}, small: {"-tags", "atrun_small", "."}, floor: {"../../bench/peers/floor"}} {
+		build := exec.Command("go", append([]string{"build", "-o", out}, pkg...)...)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 		if msg, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("go build %s: %v\n%s", pkg, err, msg)
@@ -55,6 +55,9 @@ func BenchmarkStartup(b *testing.B) {
 
 	b.Run("run16", func(b *testing.B) {
 		startExit(b, m, steps, bin, "run", flowFile, "--port", m.Path, "-q")
+	})
+	b.Run("run16-small", func(b *testing.B) {
+		startExit(b, m, steps, small, "run", flowFile, "--port", m.Path, "-q")
 	})
 	b.Run("run16-floor", func(b *testing.B) {
 		startExit(b, m, steps, floor, m.Path, cmdFile)
