@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
@@ -407,6 +408,12 @@ func (r *resolver) expr(e *Expr, sc *scope) {
 	if e == nil {
 		return
 	}
+	if isName(e.Source) { // most interpolations: no need for expr's parser
+		if !r.name(e.Source, e.Pos, sc, r.funcs) {
+			r.res.Unresolved[e] = true
+		}
+		return
+	}
 	src, rewritten := InterpolateLiterals(e.Source)
 	tree, err := parser.Parse(src)
 	if err != nil {
@@ -434,6 +441,19 @@ func (r *resolver) expr(e *Expr, sc *scope) {
 		}
 	}
 }
+
+// isName reports whether an expression is one variable name.
+func isName(src string) bool {
+	for i, c := range src {
+		if !(c == '_' || unicode.IsLetter(c) || i > 0 && unicode.IsDigit(c)) {
+			return false
+		}
+	}
+	return src != "" && !slices.Contains(exprWords, src)
+}
+
+// exprWords are expr's own words that look like names.
+var exprWords = []string{"true", "false", "nil", "not", "and", "or", "in", "matches", "contains", "startsWith", "endsWith", "let", "if", "else", "$env"}
 
 // freeNames returns the first use of each variable an expression reads
 // (not expr's own $env, and not declared by a let inside the expression)
