@@ -32,6 +32,9 @@ type Error struct {
 	Err     error         // the cause: a device error, a transport error ...
 	Msg     string
 	Last    []string // the last lines received, oldest first
+	// Calls are the call statements that led to Pos when it is inside a
+	// flow, innermost first.
+	Calls []lang.Pos
 }
 
 func (e *Error) Error() string {
@@ -49,7 +52,35 @@ func (e *Error) Error() string {
 	} else if len(e.Last) == 0 && e.Kind == KindTimeout {
 		b.WriteString(" (nothing received)")
 	}
+	// The call sites, a run of the same one (recursion) written once.
+	for i := 0; i < len(e.Calls); {
+		n := 1
+		for i+n < len(e.Calls) && e.Calls[i+n] == e.Calls[i] {
+			n++
+		}
+		if i == 0 {
+			b.WriteString(" (called at ")
+		} else {
+			b.WriteString(", from ")
+		}
+		b.WriteString(shortPos(e.Calls[i], e.Pos))
+		if n > 1 {
+			fmt.Fprintf(&b, " %d times", n)
+		}
+		if i += n; i == len(e.Calls) {
+			b.WriteByte(')')
+		}
+	}
 	return b.String()
+}
+
+// shortPos prints a call site, without its file name when it is in the
+// same file as the error.
+func shortPos(p, at lang.Pos) string {
+	if p.Filename == at.Filename {
+		return fmt.Sprintf("%d:%d", p.Line, p.Column)
+	}
+	return p.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

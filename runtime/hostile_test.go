@@ -149,7 +149,7 @@ func TestRecursionIsBounded(t *testing.T) {
 	}})
 	require.Error(t, res.Err)
 	assert.Equal(t, KindScript, KindOf(res.Err))
-	assert.Equal(t, "main.at:2:3: call down(n + 1): flows nested deeper than 200 calls (a flow that calls itself without end?)", res.Err.Error())
+	assert.Equal(t, "main.at:2:3: call down(n + 1): flows nested deeper than 200 calls (a flow that calls itself without end?) (called at 2:3 199 times, from 4:1)", res.Err.Error())
 	assert.Equal(t, []string{"cleaned up"}, logs)
 }
 

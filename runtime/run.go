@@ -619,6 +619,10 @@ func (r *run) call(ctx context.Context, s *lang.Call) error {
 		r.vars[name] = args[i]
 	}
 	err := r.block(ctx, f.Body)
+	var re *Error
+	if errors.As(err, &re) && re.Pos.Filename != "" {
+		re.Calls = append(re.Calls, s.Pos)
+	}
 	for name, v := range saved {
 		r.vars[name] = v
 	}

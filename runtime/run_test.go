@@ -644,3 +644,18 @@ send "AT" expect "OK"
 	require.NoError(t, out.res.Err)
 	assert.Equal(t, []string{"lost"}, out.logs())
 }
+
+// An error inside a flow names the calls that led there, so that a flow
+// shared by many scripts points back at the script's own line.
+func TestErrorInAFlowNamesItsCallers(t *testing.T) {
+	p := compile(t, "include \"common.at\"\nsend \"AT\" expect \"OK\"\ncall attach(\"iot\")\n",
+		"common.at", "flow attach(apn) {\n  call cgatt()\n}\nflow cgatt() {\n  send \"AT+CGATT=1\" expect \"OK\"\n}\n")
+	host, dev := net.Pipe()
+	f := &fake{answer: table(map[string]string{"AT": "\r\nOK\r\n", "AT+CGATT=1": "\r\nERROR\r\n"})}
+	go f.serve(dev)
+	res := p.Run(context.Background(), host, Options{})
+	host.Close()
+	require.Error(t, res.Err)
+	assert.Equal(t, KindDevice, KindOf(res.Err))
+	assert.Regexp(t, `^common\.at:5:3: send "AT\+CGATT=1" expect "OK": .* \(called at 2:3, from main\.at:3:1\)$`, res.Err.Error())
+}
