@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/runtime"
@@ -83,14 +84,14 @@ func (d *document) diagnostics(err error) []diagnostic {
 }
 
 // errorSpan is the range an error at pos covers: the token that starts
-// there, else the name around it (an expression's error points into the
-// expression), else the rest of the line for an unterminated literal,
+// there, else the name around it (an expression's errors point into the
+// expression, which is one token), else the rest of the line for an unterminated literal,
 // else one character.
 func (d *document) errorSpan(pos lang.Pos) span {
 	t := d.text
 	off := t.offsetOfPos(pos)
 	for _, tk := range d.toks {
-		if tk.Pos.Offset == off && tk.Kind != lang.TokEOL {
+		if tk.Pos.Offset == off && tk.Kind != lang.TokEOL && tk.Kind != lang.TokExpr {
 			return t.spanOf(off, tk.End.Offset)
 		}
 		if tk.Pos.Offset > off {
@@ -99,6 +100,9 @@ func (d *document) errorSpan(pos lang.Pos) span {
 	}
 	if w, start := t.wordAt(off); w != "" {
 		return t.spanOf(start, start+len(w))
+	}
+	if end := off + len(wordRun(t.src[off:])); end > off { // 5x: a bad literal
+		return t.spanOf(off, end)
 	}
 	if off < len(t.src) && strings.ContainsRune("\"`/", rune(t.src[off])) {
 		line := t.positionOf(off).Line
@@ -160,4 +164,13 @@ func (d *document) includePath(inc *lang.Include) string {
 func (d *document) strSpan(s *lang.Str) span {
 	off := d.text.offsetOfPos(s.Pos)
 	return d.text.spanOf(off, off+len(s.Token))
+}
+
+// wordRun is the run of letters, digits and underscores s starts with.
+func wordRun(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && isIdentPart(rune(s[i])) {
+		i++
+	}
+	return s[:i]
 }

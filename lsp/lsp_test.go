@@ -1,0 +1,213 @@
+package lsp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/atrun/atrun/builtins"
+	"github.com/atrun/atrun/lang"
+)
+
+// TestDocsCoverTheLanguage keeps the hover texts in step with the grammar
+// and the builtins: a new statement, dialect declaration or option needs
+// its doc, and a doc for a word that is gone is an error too.
+func TestDocsCoverTheLanguage(t *testing.T) {
+	options := map[string]bool{}
+	for _, f := range builtins.All() {
+		if f.Options != nil {
+			for _, k := range f.Options.Keys {
+				options[k] = true
+			}
+		}
+	}
+	tables := []struct {
+		name  string
+		words []string
+		has   func(string) bool
+		all   []string
+	}{
+		{"statement", lang.StatementKeywords(), func(w string) bool { _, ok := statementDocs[w]; return ok }, keys(statementDocs)},
+		{"dialect declaration", lang.DialectKeys, func(w string) bool { _, ok := dialectDocs[w]; return ok }, keys(dialectDocs)},
+		{"MQTT option", keys(options), func(w string) bool { _, ok := mqttOptionDocs[w]; return ok }, keys(mqttOptionDocs)},
+	}
+	for _, tt := range tables {
+		for _, w := range tt.words {
+			if !tt.has(w) {
+				t.Errorf("%s %q has no hover doc", tt.name, w)
+			}
+		}
+		for _, w := range tt.all {
+			if !strings.Contains(" "+strings.Join(tt.words, " ")+" ", " "+w+" ") && w != "topic" {
+				t.Errorf("hover doc for %s %q, which the language does not have", tt.name, w)
+			}
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestTextPositions(t *testing.T) {
+	// é is 2 bytes and 1 UTF-16 unit; 😀 is 4 bytes and 2 units.
+	src := "let a = \"é😀x\"\r\nlog a\rsend \"AT\"\n"
+	tx := newText(src)
+	tests := []struct {
+		sub  string
+		lang lang.Pos // the lexer's position of sub
+		lsp  position
+	}{
+		{"x\"", lang.Pos{Line: 1, Column: 12}, position{0, 12}},
+		{"log", lang.Pos{Line: 2, Column: 1}, position{1, 0}},
+		{"a\rsend", lang.Pos{Line: 2, Column: 5}, position{1, 4}},
+		{"\"AT\"", lang.Pos{Line: 3, Column: 6}, position{2, 5}},
+	}
+	for _, tt := range tests {
+		off := strings.Index(src, tt.sub)
+		if got := tx.positionOf(off); got != tt.lsp {
+			t.Errorf("positionOf(%q) = %+v, want %+v", tt.sub, got, tt.lsp)
+		}
+		if got := tx.offsetOf(tt.lsp); got != off {
+			t.Errorf("offsetOf(%+v) = %d, want %d", tt.lsp, got, off)
+		}
+		if got := tx.offsetOfPos(tt.lang); got != off {
+			t.Errorf("offsetOfPos(%d:%d) = %d, want %d (%q)", tt.lang.Line, tt.lang.Column, got, off, tt.sub)
+		}
+	}
+	// The lexer counts the same lines and columns.
+	toks, err := lang.Lex("x.at", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range toks {
+		if tk.Kind == lang.TokEOL {
+			continue // a CR LF's token is at the LF, its column the CR's
+		}
+		if got := tx.offsetOfPos(tk.Pos); got != tk.Pos.Offset {
+			t.Errorf("token %q at %d:%d: offset %d, lexer says %d", tk.Text, tk.Pos.Line, tk.Pos.Column, got, tk.Pos.Offset)
+		}
+	}
+}
+
+// TestDiagnosticRanges checks that each error's range covers what it is
+// about. The script's «...» mark the expected range; they are removed
+// before checking.
+func TestDiagnosticRanges(t *testing.T) {
+	tests := []string{
+		"send \"AT+CSQ\" expect \"OK\" timeout «5»\n",
+		"«sned» \"AT\"\n",
+		"let x = «hexx»(\"a\")\n",
+		"send \"AT\" expect «/(/»\n",
+		"param a = 1\n«param» a = 2\n", // the checker points at the statement
+		"let p = mqtt_connect(\"id\", {«keepalvie»: 60})\n",
+		"send «\"AT»\n",
+		"timeout «5x»\n",
+	}
+	for _, marked := range tests {
+		a := strings.Index(marked, "«")
+		b := strings.Index(marked, "»") - len("«")
+		src := strings.NewReplacer("«", "", "»", "").Replace(marked)
+		d := &document{uri: "file:///x.at", path: "/x.at"}
+		d.analyse(src, func(string) ([]byte, error) { return []byte(src), nil }, nil)
+		if len(d.diags) == 0 {
+			t.Errorf("%q: no diagnostic", src)
+			continue
+		}
+		got := d.diags[0].Range
+		want := d.text.spanOf(a, b)
+		if got != want {
+			t.Errorf("%q: %s: range %+v, want %+v (%q)", src, d.diags[0].Message, got, want, src[a:b])
+		}
+	}
+}
+
+// serve runs a server on scripted input and returns what it wrote.
+func serve(t *testing.T, msgs ...string) ([]map[string]any, error) {
+	t.Helper()
+	var in bytes.Buffer
+	for _, m := range msgs {
+		fmt.Fprintf(&in, "Content-Length: %d\r\n\r\n%s", len(m), m)
+	}
+	var out bytes.Buffer
+	err := Serve(context.Background(), &in, &out, Options{Log: io.Discard})
+	var got []map[string]any
+	for out.Len() > 0 {
+		hdr, _ := out.ReadString('\n')
+		out.ReadString('\n')
+		var n int
+		fmt.Sscanf(hdr, "Content-Length: %d", &n)
+		var m map[string]any
+		if err := json.Unmarshal(out.Next(n), &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	return got, err
+}
+
+func TestProtocol(t *testing.T) {
+	got, err := serve(t,
+		`{"jsonrpc":"2.0","id":1,"method":"textDocument/hover","params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"initialize","params":{}}`,
+		`{"jsonrpc":"2.0","id":3,"method":"textDocument/rename","params":{}}`,
+		`{not json`,
+		`{"jsonrpc":"2.0","id":4,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///nothing.at"},"position":{"line":0,"character":0}}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"shutdown"}`,
+		`{"jsonrpc":"2.0","method":"exit"}`,
+	)
+	if err != nil {
+		t.Fatalf("Serve after shutdown and exit: %v", err)
+	}
+	wantCodes := []float64{codeNotInitialized, 0, codeMethodNotFound, codeParseError, 0, 0}
+	if len(got) != len(wantCodes) {
+		t.Fatalf("%d messages, want %d: %v", len(got), len(wantCodes), got)
+	}
+	for i, m := range got {
+		code := 0.0
+		if e, ok := m["error"].(map[string]any); ok {
+			code = e["code"].(float64)
+		}
+		if code != wantCodes[i] {
+			t.Errorf("reply %d: %v, want error code %v", i, m, wantCodes[i])
+		}
+	}
+	if _, ok := got[4]["result"]; !ok || got[4]["result"] != nil {
+		t.Errorf("hover on an unknown document: %v, want a null result", got[4])
+	}
+
+	if _, err := serve(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`, `{"jsonrpc":"2.0","method":"exit"}`); err == nil {
+		t.Error("exit without shutdown: no error, want one (the process exits 1)")
+	}
+	if _, err := serve(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`); err == nil {
+		t.Error("input closed without exit: no error")
+	}
+}
+
+// TestImports: the server is a library; the CLI depends on it, not the
+// other way round, and it needs no device, station or report code.
+func TestImports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", "github.com/atrun/atrun/lsp").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list: %v: %s", err, out) // another package may be mid-edit
+	}
+	for _, p := range strings.Fields(string(out)) {
+		for _, bad := range []string{"cmd", "station", "report", "sim", "runtime/serialport"} {
+			if p == "github.com/atrun/atrun/"+bad || strings.HasPrefix(p, "github.com/atrun/atrun/"+bad+"/") {
+				t.Errorf("lsp depends on %s", p)
+			}
+		}
+	}
+}
