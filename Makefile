@@ -106,3 +106,16 @@ bench-peers: build
 		echo "could not install $$pkg: left out"; \
 	done
 	$(GO) run ./bench/peers -python /usr/bin/python3 -atrun $(BIN) $(PEERSFLAGS)
+
+# vscode tests the TextMate grammar on the annotated scripts in
+# editors/vscode/test (vscode-tmgrammar-test) and packs the VS Code
+# extension into editors/vscode/atrun-VERSION.vsix (vsce). It installs
+# with npm into editors/vscode/node_modules; without npm it says so and
+# skips.
+.PHONY: vscode
+vscode:
+	@if ! command -v npm >/dev/null 2>&1; then echo "make vscode: npm not found; skipped"; exit 0; fi; \
+	set -e; cd editors/vscode; \
+	npm ci --no-audit --no-fund --loglevel=error; \
+	npm test; \
+	npx --no-install vsce package
