@@ -8,6 +8,9 @@
 // given another meaning. Readers must ignore fields they do not know.
 //
 //	{
+//	  "id": "0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b",  // unique per run (a UUIDv7, time-ordered):
+//	                                             // the same record sent twice is stored once;
+//	                                             // absent in records from older versions
 //	  "script": "scripts/sim7000/info.at",       // path as given to atrun
 //	  "script_sha256": "9f86d0...",              // hex SHA-256 of the script's bytes followed by
 //	                                             // each included file's bytes, in load order, each

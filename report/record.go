@@ -29,6 +29,9 @@ const (
 // Record is one run of one script on one port. See the package doc for
 // the JSON form.
 type Record struct {
+	// ID names the run uniquely (NewID), so that a record sent twice,
+	// after a retry, is stored once. Empty in records from before IDs.
+	ID           string            `json:"id,omitempty"`
 	Script       string            `json:"script"`
 	ScriptSHA256 string            `json:"script_sha256"`
 	Params       map[string]string `json:"params,omitempty"`
