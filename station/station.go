@@ -47,14 +47,26 @@ type Config struct {
 	// Transcript, like Record, names a transcript file per run.
 	Transcript string
 	// Report, if set, receives every record as soon as its run ends,
-	// before OnDone is called.
-	Report *report.JSONL
+	// before OnDone is called: a JSONL file, PostgreSQL, or both
+	// (report.Tee).
+	Report report.Sink
+	// Observer, if set, sees every run start, event and record too, after
+	// the callbacks (a dashboard).
+	Observer Observer
 
 	OnStart func(t Target, run int)
 	OnEvent func(t Target, run int, ev runtime.Event)
 	// OnDone sees each finished run; err says the report could not be
 	// written.
 	OnDone func(rec report.Record, res *runtime.Result, err error)
+}
+
+// Observer watches runs besides the callbacks; its methods are called
+// from the runs' goroutines, concurrently.
+type Observer interface {
+	Start(t Target, run int)
+	Event(t Target, run int, ev runtime.Event)
+	Done(rec report.Record)
 }
 
 func (c *Config) repeat() int { return max(c.Repeat, 1) }
@@ -92,6 +104,9 @@ func (c *Config) runOnce(ctx context.Context, t Target, n int) report.Record {
 	if c.OnStart != nil {
 		c.OnStart(t, n)
 	}
+	if c.Observer != nil {
+		c.Observer.Start(t, n)
+	}
 	info := report.ScriptInfo(c.Program)
 	info.Port, info.USB, info.Run = t.Port, t.USB, n
 	if p, err := report.ResolvedParams(c.Program, c.Params); err == nil {
@@ -99,12 +114,16 @@ func (c *Config) runOnce(ctx context.Context, t Target, n int) report.Record {
 	}
 	res := c.run(ctx, t, n)
 	rec := report.FromResult(info, res)
+	rec.ID = report.NewID()
 	var err error
 	if c.Report != nil {
 		err = c.Report.Append(rec)
 	}
 	if c.OnDone != nil {
 		c.OnDone(rec, res, err)
+	}
+	if c.Observer != nil {
+		c.Observer.Done(rec)
 	}
 	return rec
 }
@@ -147,8 +166,13 @@ func (c *Config) run(ctx context.Context, t Target, n int) *runtime.Result {
 		closers = append(closers, f)
 		opts.Transcript = f
 	}
-	if c.OnEvent != nil {
+	switch {
+	case c.OnEvent != nil && c.Observer != nil:
+		opts.OnEvent = func(ev runtime.Event) { c.OnEvent(t, n, ev); c.Observer.Event(t, n, ev) }
+	case c.OnEvent != nil:
 		opts.OnEvent = func(ev runtime.Event) { c.OnEvent(t, n, ev) }
+	case c.Observer != nil:
+		opts.OnEvent = func(ev runtime.Event) { c.Observer.Event(t, n, ev) }
 	}
 	res := c.Program.Run(ctx, rw, opts)
 	rw.Close()
