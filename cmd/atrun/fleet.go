@@ -33,7 +33,7 @@ func (e *env) targets(f *runFlags, prog *runtime.Program, params map[string]stri
 	// it to 9600 8N1), milliseconds at each start on a port never used.
 	infos := sync.OnceValue(func() []serialport.Info { in, _ := serialport.List(); return in })
 	usb := func(port string) report.USB {
-		if f.report == "" {
+		if len(f.reports) == 0 {
 			return report.USB{}
 		}
 		in, _ := serialport.Find(infos(), port)

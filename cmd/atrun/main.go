@@ -8,6 +8,7 @@
 //	atrun station SCRIPT --match VID:PID              run on each device as it is plugged in
 //	atrun sim PROFILE [--pty LINK | --listen ADDR]    serve a virtual modem
 //	atrun ports                                       list serial ports
+//	atrun records export --report postgres://...      device records as CSV
 //	atrun lsp                                         language server for editors, on stdio
 //	atrun help [builtins]
 package main
@@ -64,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return e.stationCmd(rest)
 	case "ports":
 		return e.ports(rest)
+	case "records":
+		return e.records(rest)
 	case "lsp":
 		return e.lspCmd(rest)
 	case "help", "-h", "--help", "-help":
@@ -91,6 +94,7 @@ const usage = `usage:
   atrun station SCRIPT --match VID:PID              run the flow on every device as it is plugged in
   atrun sim PROFILE [--pty LINK | --listen ADDR]    serve a virtual modem for other tools
   atrun ports                                       list serial ports with USB identity
+  atrun records export --report postgres://...      device records from PostgreSQL as CSV
   atrun lsp                                         language server for editors (on stdin/stdout)
   atrun help [builtins]                             this help, or the builtin functions
 

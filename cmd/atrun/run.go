@@ -51,7 +51,9 @@ type runFlags struct {
 	dryRun       bool
 	portsGlob    string
 	match        string
-	report       string
+	reports      multi // --report: JSONL files and postgres:// URLs
+	spool        string
+	http         string
 	junit        string
 	record       string
 	repeat       int
@@ -83,7 +85,9 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent, without opening a port")
 	fs.StringVar(&f.portsGlob, "ports", "", "run on every port matching this glob, e.g. '"+serialport.ExampleGlob()+"', one session each, in parallel")
 	fs.StringVar(&f.match, "match", "", "run on every USB serial port with this VID:PID")
-	fs.StringVar(&f.report, "report", "", "append one JSON line per run (a device record) to `FILE.jsonl`")
+	fs.Var(&f.reports, "report", "append one record per run to `FILE.jsonl`, or insert it into PostgreSQL (postgres://user@host/db); repeatable")
+	fs.StringVar(&f.spool, "spool", "", "with --report postgres://...: where records wait while the database is unreachable (default: a file under ~/.local/state/atrun)")
+	fs.StringVar(&f.http, "http", "", "serve a live dashboard on `ADDR` (:8080 means 127.0.0.1:8080; 0.0.0.0:8080 serves every interface)")
 	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report (one test case per port and run) to `FILE`")
 	fs.StringVar(&f.record, "record", "", "record the session (every byte each way, with timing) to `FILE` for atrun replay; {port} and {run} expand")
 	fs.IntVar(&f.repeat, "repeat", 1, "run the flow N times per port (burn-in) and report pass rate and step timings")
@@ -222,13 +226,17 @@ func (e *env) runCmd(args []string) int {
 		Record:     f.record,
 		Transcript: f.transcript,
 	}
-	if f.report != "" {
-		if cfg.Report, err = report.OpenJSONL(f.report); err != nil {
-			fmt.Fprintln(e.stderr, "atrun:", err)
-			return exitUsage
-		}
+	if cfg.Report, code = e.openReports(ctx, &f); code >= 0 {
+		return code
+	}
+	if cfg.Report != nil {
 		defer cfg.Report.Close()
 	}
+	stopDashboard, code := e.startDashboard(&f, cfg, targets)
+	if code >= 0 {
+		return code
+	}
+	defer stopDashboard()
 	if vm != nil && vm.broker != "" && !f.jsonOut && !f.quiet {
 		fmt.Fprintf(e.stdout, "embedded broker on %s\n", vm.broker)
 	}

@@ -54,7 +54,7 @@ func (e *env) stationCmd(args []string) int {
 	var f runFlags
 	fs := e.runFlagSet(&f)
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for new devices")
-	p, code := e.prepare(fs, &f, args, 1, "atrun station SCRIPT (--match VID:PID | --ports GLOB) [--report FILE.jsonl] [-D name=value ...]")
+	p, code := e.prepare(fs, &f, args, 1, "atrun station SCRIPT (--match VID:PID | --ports GLOB) [--report FILE.jsonl | --report postgres://...] [--http :8080] [-D name=value ...]")
 	if code >= 0 {
 		return code
 	}
@@ -67,7 +67,6 @@ func (e *env) stationCmd(args []string) int {
 		return exitUsage
 	}
 	prog, params := p.prog, p.params
-	var err error
 	cfg := &station.Config{
 		Program:    prog,
 		Params:     params,
@@ -77,13 +76,20 @@ func (e *env) stationCmd(args []string) int {
 		Record:     f.record,
 		Transcript: f.transcript,
 	}
-	if f.report != "" {
-		if cfg.Report, err = report.OpenJSONL(f.report); err != nil {
-			fmt.Fprintln(e.stderr, "atrun:", err)
-			return exitUsage
-		}
+	ctx, hard, stop := interrupts()
+	defer stop()
+	cfg.Options.Stop = hard
+	if cfg.Report, code = e.openReports(ctx, &f); code >= 0 {
+		return code
+	}
+	if cfg.Report != nil {
 		defer cfg.Report.Close()
 	}
+	stopDashboard, code := e.startDashboard(&f, cfg, nil)
+	if code >= 0 {
+		return code
+	}
+	defer stopDashboard()
 	list := func() ([]station.Target, error) {
 		if f.portsGlob != "" {
 			return globTargets(f.portsGlob, nil)
@@ -108,9 +114,6 @@ func (e *env) stationCmd(args []string) int {
 		}
 		fmt.Fprintf(e.stdout, "\n========  %s  %s  ========\n          %s\n\n", verdict, rec.Port, detail)
 	}
-	ctx, hard, stop := interrupts()
-	defer stop()
-	cfg.Options.Stop = hard
 	if !f.jsonOut {
 		what := f.match
 		if what == "" {
