@@ -21,8 +21,10 @@ type document struct {
 	// that did: names, flows and symbols stay available while typing.
 	file *lang.File
 	// tree is file with its includes loaded (nil when one does not load).
-	tree  *lang.File
-	diags []diagnostic
+	tree     *lang.File
+	declared []decl   // tree's declarations, found on first use
+	names    []string // tree's variables, found on first use
+	diags    []diagnostic
 }
 
 // read is the Loader for checks: open documents as the editor has them,

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/atrun/atrun/builtins"
 	"github.com/atrun/atrun/lang"
@@ -25,7 +26,11 @@ func (d *document) decls() []decl {
 	if d.tree == nil {
 		return nil
 	}
-	var out []decl
+	if d.declared != nil {
+		return d.declared
+	}
+	out := []decl{}
+	defer func() { d.declared = out }()
 	seen := map[string]bool{}
 	add := func(kind, name string, s lang.Stmt, f *lang.File) {
 		if !seen[kind+" "+name] {
@@ -296,9 +301,10 @@ func followedByColon(src string, i int) bool {
 	return i < len(src) && src[i] == ':'
 }
 
+// Built on first use: atrun's other commands should not pay for them.
 var (
-	callPrefix = regexp.MustCompile(`^\s*call\s+\w*$`)
-	usedKey    = regexp.MustCompile(`(\w+)\s*:`)
+	callPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*call\s+\w*$`) })
+	usedKey    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\w+)\s*:`) })
 )
 
 func (d *document) complete(p position) completionList {
@@ -315,7 +321,7 @@ func (d *document) complete(p position) completionList {
 		f, _ := builtins.Lookup(fn)
 		open := strings.LastIndex(t.src[:prefixStart], "{")
 		used := map[string]bool{}
-		for _, m := range usedKey.FindAllStringSubmatch(t.src[open:prefixStart], -1) {
+		for _, m := range usedKey().FindAllStringSubmatch(t.src[open:prefixStart], -1) {
 			used[m[1]] = true
 		}
 		for _, k := range f.Options.Keys {
@@ -342,7 +348,7 @@ func (d *document) complete(p position) completionList {
 		}
 		return completionList{Items: items}
 	}
-	if callPrefix.MatchString(before) {
+	if callPrefix().MatchString(before) {
 		for _, dc := range d.decls() {
 			if fl, ok := dc.stmt.(*lang.Flow); ok {
 				items = append(items, completionItem{Label: fl.Name, Kind: kindFunction,
@@ -375,7 +381,10 @@ func (d *document) variables() []string {
 	if d.tree == nil {
 		return nil
 	}
-	return lang.Resolve(d.tree, builtins.Names()).Names
+	if d.names == nil {
+		d.names = append([]string{}, lang.Resolve(d.tree, builtins.Names()).Names...)
+	}
+	return d.names
 }
 
 func snippetCall(name string, params []string) string {

@@ -40,6 +40,7 @@ const (
 	codeParseError     = -32700
 	codeInvalidParams  = -32602
 	codeMethodNotFound = -32601
+	codeInternalError  = -32603
 	codeNotInitialized = -32002
 	codeRequestFailed  = -32803
 )

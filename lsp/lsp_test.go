@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -208,6 +210,85 @@ func TestImports(t *testing.T) {
 			if p == "github.com/atrun/atrun/"+bad || strings.HasPrefix(p, "github.com/atrun/atrun/"+bad+"/") {
 				t.Errorf("lsp depends on %s", p)
 			}
+		}
+	}
+}
+
+// TestIncludes: definitions reach into included files, an error in an
+// included file shows on the include, and the editor's unsaved text of an
+// open included file is what is checked.
+func TestIncludes(t *testing.T) {
+	dir := t.TempDir()
+	lib := dir + "/lib.at"
+	main := "include \"lib.at\"\ncall hello(greeting)\n"
+	libSrc := "param greeting = \"hi\"\nflow hello(x) {\n  log x\n}\n"
+	if err := os.WriteFile(lib, []byte(libSrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{docs: map[string]*document{}, conn: newConn(strings.NewReader(""), io.Discard)}
+	s.open(pathToURI(dir+"/main.at"), 1, main)
+	d := s.docs[pathToURI(dir+"/main.at")]
+	if len(d.diags) != 0 {
+		t.Fatalf("diagnostics %+v, want none", d.diags)
+	}
+	tx := newText(main)
+	libText := newText(libSrc)
+	tests := []struct {
+		at   string // the cursor is at the start of this text in main
+		uri  string
+		want span
+	}{
+		{"lib.at", pathToURI(lib), span{}},
+		{"hello(", pathToURI(lib), libText.spanOf(strings.Index(libSrc, "hello"), strings.Index(libSrc, "hello")+5)},
+		{"greeting)", pathToURI(lib), libText.spanOf(strings.Index(libSrc, "greeting"), strings.Index(libSrc, "greeting")+8)},
+	}
+	for _, tt := range tests {
+		loc := d.definition(tx.positionOf(strings.Index(main, tt.at) + 1))
+		if loc == nil || loc.URI != tt.uri || loc.Range != tt.want {
+			t.Errorf("definition at %q: %+v, want %s %+v", tt.at, loc, tt.uri, tt.want)
+		}
+	}
+
+	// The included file, opened and broken in the editor: the includer's
+	// check sees the editor's text, and shows the error on its include.
+	s.open(pathToURI(lib), 1, "param greeting = \"hi\"\nflow hello(x) {\n  log y\n}\n")
+	s.open(pathToURI(dir+"/main.at"), 2, main)
+	d = s.docs[pathToURI(dir+"/main.at")]
+	if len(d.diags) != 1 || !strings.Contains(d.diags[0].Message, `lib.at:3:7: unknown name "y"`) {
+		t.Fatalf("diagnostics %+v, want lib.at's unknown name", d.diags)
+	}
+	if want := tx.spanOf(strings.Index(main, `"lib.at"`), strings.Index(main, `"lib.at"`)+8); d.diags[0].Range != want {
+		t.Errorf("range %+v, want the include's path %+v", d.diags[0].Range, want)
+	}
+}
+
+// TestNoPanics asks for hover, completion and definition at every few
+// characters of the shipped flows, whole and cut short as while typing.
+func TestNoPanics(t *testing.T) {
+	paths, _ := filepath.Glob("../scripts/*/*.at")
+	if len(paths) == 0 {
+		t.Skip("no shipped scripts")
+	}
+	if testing.Short() {
+		paths = paths[:2]
+	}
+	for _, p := range paths[:min(len(paths), 6)] {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs(p)
+		for _, src := range []string{string(b), string(b[:len(b)*2/3])} {
+			d := &document{uri: pathToURI(abs), path: abs}
+			d.analyse(src, lang.ReadScript, nil)
+			for off := 0; off <= len(src); off += 5 {
+				pos := d.text.positionOf(off)
+				d.hover(pos)
+				d.complete(pos)
+				d.definition(pos)
+			}
+			d.symbols()
+			d.format()
 		}
 	}
 }

@@ -106,7 +106,14 @@ func (s *server) handle(m *message) (done bool, err error) {
 	return false, nil
 }
 
-func (s *server) dispatch(m *message) (any, *rpcError) {
+func (s *server) dispatch(m *message) (result any, rerr *rpcError) {
+	defer func() {
+		// A bug in a feature must cost one answer, not the editor's server.
+		if r := recover(); r != nil {
+			s.logf("internal error in %s: %v", m.Method, r)
+			result, rerr = nil, &rpcError{Code: codeInternalError, Message: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
 	if !s.initialized && m.Method != "initialize" {
 		return nil, &rpcError{Code: codeNotInitialized, Message: "not initialized"}
 	}
