@@ -51,6 +51,19 @@ func (d *document) analyse(src string, read lang.Loader, prev *document) {
 		_, err = runtime.Compile(tree)
 	} else if f, perr := lang.Parse(d.path, src); perr == nil {
 		d.file, d.tree = f, f // an include is missing or broken: this file's own names still count
+	} else if fixed, ok := salvage(d.path, src); ok {
+		// The line being typed does not parse yet: the rest still names
+		// params, flows and variables, at their current positions.
+		d.file, _ = lang.Parse(d.path, fixed)
+		d.tree = d.file
+		if tree, err := lang.Load(d.path, func(p string) ([]byte, error) {
+			if filepath.Clean(p) == d.path {
+				return []byte(fixed), nil
+			}
+			return read(p)
+		}); err == nil {
+			d.tree = tree
+		}
 	} else if prev != nil {
 		d.file, d.tree = prev.file, prev.tree
 	}
@@ -175,4 +188,31 @@ func wordRun(s string) string {
 		i++
 	}
 	return s[:i]
+}
+
+// salvage blanks the lines that do not parse, one at a time, until the
+// rest does (line and column of every other line unchanged); false when
+// that does not get there.
+func salvage(path, src string) (string, bool) {
+	lines := strings.SplitAfter(src, "\n")
+	for range 20 {
+		_, err := lang.Parse(path, strings.Join(lines, ""))
+		if err == nil {
+			return strings.Join(lines, ""), true
+		}
+		var list lang.ErrorList
+		if !errors.As(err, &list) || len(list) == 0 {
+			return "", false
+		}
+		n := list[0].Pos.Line - 1
+		if n < 0 || n >= len(lines) || strings.TrimSpace(lines[n]) == "" {
+			return "", false
+		}
+		end := ""
+		if strings.HasSuffix(lines[n], "\n") {
+			end = "\n"
+		}
+		lines[n] = end
+	}
+	return "", false
 }

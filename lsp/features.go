@@ -358,7 +358,8 @@ func (d *document) complete(p position) completionList {
 		}
 		return completionList{Items: items}
 	}
-	if inPlainString(before) {
+	inString, inInterp := stringState(before)
+	if inString && !inInterp || !inInterp && !takesExpressions(before) {
 		return completionList{Items: items}
 	}
 	for _, name := range d.variables() {
@@ -402,9 +403,9 @@ func markdown(s string) *markupContent {
 	return &markupContent{Kind: "markdown", Value: s}
 }
 
-// inPlainString reports whether the end of a line's prefix is inside a
-// string literal's text (not inside its ${...}).
-func inPlainString(prefix string) bool {
+// stringState reports whether the end of a line's prefix is inside a
+// string literal, and whether inside its ${...}.
+func stringState(prefix string) (inString, inInterp bool) {
 	var quote byte
 	depth := 0 // ${ nesting inside the string
 	for i := 0; i < len(prefix); i++ {
@@ -415,7 +416,7 @@ func inPlainString(prefix string) bool {
 				quote = c
 			}
 			if c == '#' {
-				return true // a comment: no completion either
+				return true, false // a comment: no completion either
 			}
 		case depth > 0:
 			switch c {
@@ -433,7 +434,22 @@ func inPlainString(prefix string) bool {
 			quote = 0
 		}
 	}
-	return quote != 0 && depth == 0
+	return quote != 0, quote != 0 && depth > 0
+}
+
+// takesExpressions reports whether the statement a line starts with has
+// expressions outside its strings: not send, expect, abort, on, timeout,
+// sleep, include or a dialect declaration, whose words are patterns,
+// durations and keywords.
+func takesExpressions(line string) bool {
+	line = strings.TrimLeft(line, " \t}")
+	line = strings.TrimPrefix(line, "else ")
+	first := wordRun(strings.TrimLeft(line, " \t"))
+	switch first {
+	case "send", "expect", "abort", "on", "timeout", "sleep", "include", "finally", "flow", "dialect", "retry":
+		return false
+	}
+	return !slices.Contains(lang.DialectKeys, first)
 }
 
 func (d *document) definition(p position) *location {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -289,6 +290,51 @@ func TestNoPanics(t *testing.T) {
 			}
 			d.symbols()
 			d.format()
+		}
+	}
+}
+
+// TestCompletionContexts: what is offered depends on where the cursor is;
+// the cursor is at "|".
+func TestCompletionContexts(t *testing.T) {
+	const head = "param apn = \"iot\"\nflow attach(a) {\n  send \"AT\" expect \"OK\"\n}\n"
+	tests := []struct {
+		line       string
+		want, deny []string
+	}{
+		{"|", []string{"send", "flow", "dialect"}, []string{"hex", "apn"}},
+		{"  se|", []string{"send"}, []string{"hex"}},
+		{"send |", nil, []string{"hex", "apn", "send"}},
+		{"send \"AT+CGDCONT=1,${|", []string{"apn", "hex"}, []string{"send"}},
+		{"send \"AT+C|", nil, []string{"hex", "apn"}},
+		{"log \"x\" # a comment |", nil, []string{"hex", "apn"}},
+		{"let x = |", []string{"apn", "hex", "mqtt_connect"}, []string{"send"}},
+		{"if len(|", []string{"apn", "len"}, nil},
+		{"call |", []string{"attach"}, []string{"hex", "send"}},
+		{"let c = mqtt_connect(\"id\", {|", []string{"keepalive", "will_topic", "clean"}, []string{"qos", "hex"}},
+		{"let c = mqtt_subscribe([\"a\"], {qos: 1, |", []string{"id", "no_local"}, []string{"qos", "keepalive"}},
+		{"let m = {a: (|", []string{"apn"}, []string{"qos"}},
+		{"dialect d {\n  |", lang.DialectKeys, []string{"send"}},
+		{"expect \"OK\" tim|", nil, []string{"hex"}},
+	}
+	for _, tt := range tests {
+		src := head + strings.Replace(tt.line, "|", "", 1)
+		off := len(head) + strings.Index(tt.line, "|")
+		d := &document{uri: "file:///x.at", path: "/x.at"}
+		d.analyse(src, func(string) ([]byte, error) { return []byte(src), nil }, nil)
+		var labels []string
+		for _, it := range d.complete(d.text.positionOf(off)).Items {
+			labels = append(labels, it.Label)
+		}
+		for _, w := range tt.want {
+			if !slices.Contains(labels, w) {
+				t.Errorf("%q: %v, want %q", tt.line, labels, w)
+			}
+		}
+		for _, w := range tt.deny {
+			if slices.Contains(labels, w) {
+				t.Errorf("%q offers %q", tt.line, w)
+			}
 		}
 	}
 }

@@ -231,7 +231,7 @@ func initializeResult() any {
 			},
 			"hoverProvider": true,
 			"completionProvider": map[string]any{
-				"triggerCharacters": []string{"{", ",", " ", "(", "$"},
+				"triggerCharacters": []string{"{", ",", "("},
 			},
 			"definitionProvider":         true,
 			"documentSymbolProvider":     true,
