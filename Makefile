@@ -44,15 +44,19 @@ small:
 test386:
 	GO=$(GO) ./.ci/test32 ./lang ./runtime/... ./builtins/...
 
-# deps installs what the tests need on a fresh Debian machine: Go modules and
-# mosquitto (the real broker the end-to-end tests talk to).
+# deps installs what the tests need on a fresh Debian machine: Go modules,
+# mosquitto (the real broker the end-to-end tests talk to), postgresql
+# (the report tests start a throw-away server) and chromium (the dashboard
+# test drives it headless). apt-get runs only for what is missing.
 deps:
 	$(GO) mod download
-	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
-		echo "installing mosquitto (apt-get)"; \
-		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
-		$$SUDO apt-get install -y mosquitto >/dev/null 2>&1 || \
-		{ $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y mosquitto; }; }
+	@SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); missing=; \
+	{ command -v mosquitto || test -x /usr/sbin/mosquitto; } >/dev/null 2>&1 || missing="$$missing mosquitto"; \
+	{ ls /usr/lib/postgresql/*/bin/initdb || command -v initdb; } >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	{ command -v chromium || command -v chromium-browser; } >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -z "$$missing" ] || { echo "installing$$missing (apt-get)"; \
+		$$SUDO apt-get install -y $$missing >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y $$missing; }; }
 
 vet:
 	$(GO) vet ./...
