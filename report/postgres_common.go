@@ -57,4 +57,3 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("--since %q: want a date (2025-03-14), a time (2025-03-14T09:00:00+01:00) or a duration back from now (24h)", s)
 }
-
