@@ -216,3 +216,21 @@ func salvage(path, src string) (string, bool) {
 	}
 	return "", false
 }
+
+// includes reports whether the script includes path, directly or not,
+// or failed to because of it.
+func (d *document) includes(path string) bool {
+	if d.tree != nil {
+		for _, f := range lang.Files(d.tree)[1:] {
+			if filepath.Clean(f.Path) == path {
+				return true
+			}
+		}
+	}
+	for _, diag := range d.diags {
+		if strings.HasPrefix(diag.Message, path+":") {
+			return true
+		}
+	}
+	return false
+}

@@ -250,16 +250,21 @@ func TestIncludes(t *testing.T) {
 		}
 	}
 
-	// The included file, opened and broken in the editor: the includer's
-	// check sees the editor's text, and shows the error on its include.
+	// The included file, opened and broken in the editor: the includer is
+	// checked again at once, with the editor's text, and shows the error
+	// on its include.
 	s.open(pathToURI(lib), 1, "param greeting = \"hi\"\nflow hello(x) {\n  log y\n}\n")
-	s.open(pathToURI(dir+"/main.at"), 2, main)
 	d = s.docs[pathToURI(dir+"/main.at")]
 	if len(d.diags) != 1 || !strings.Contains(d.diags[0].Message, `lib.at:3:7: unknown name "y"`) {
 		t.Fatalf("diagnostics %+v, want lib.at's unknown name", d.diags)
 	}
 	if want := tx.spanOf(strings.Index(main, `"lib.at"`), strings.Index(main, `"lib.at"`)+8); d.diags[0].Range != want {
 		t.Errorf("range %+v, want the include's path %+v", d.diags[0].Range, want)
+	}
+	// Fixed in the editor: the includer's error goes too.
+	s.open(pathToURI(lib), 2, libSrc)
+	if d = s.docs[pathToURI(dir+"/main.at")]; len(d.diags) != 0 {
+		t.Errorf("after the fix in lib.at: %+v, want none", d.diags)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 )
 
 // Options configure a server.
@@ -250,6 +251,26 @@ func (s *server) open(uri string, version int, src string) {
 	d.analyse(src, s.read, prev)
 	v := version
 	s.publish(uri, &v, d.diags)
+	// The open scripts that include this one are checked again with its
+	// new text.
+	for _, other := range s.sortedDocs() {
+		if other != d && other.includes(d.path) {
+			other.analyse(other.text.src, s.read, other)
+			v := other.version
+			s.publish(other.uri, &v, other.diags)
+		}
+	}
+}
+
+// sortedDocs returns the open documents in URI order, so that re-checks
+// are published in a fixed order.
+func (s *server) sortedDocs() []*document {
+	out := make([]*document, 0, len(s.docs))
+	for _, d := range s.docs {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].uri < out[j].uri })
+	return out
 }
 
 func (s *server) publish(uri string, version *int, diags []diagnostic) {
