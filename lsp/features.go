@@ -126,8 +126,14 @@ func (st site) inExpression() bool {
 
 func (d *document) hover(p position) *hover {
 	st := d.siteAt(p)
-	if st.word == "" || st.tok == nil && !st.inExpression() {
+	if st.word == "" {
 		return nil
+	}
+	if st.tok == nil { // a comment, or text that does not lex
+		line := d.text.positionOf(st.start).Line
+		if inString, inInterp := stringState(d.text.src[d.text.lines[line]:st.start]); inString && !inInterp {
+			return nil
+		}
 	}
 	md := d.hoverText(st)
 	if md == "" {

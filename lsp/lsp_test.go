@@ -343,3 +343,18 @@ func TestCompletionContexts(t *testing.T) {
 		}
 	}
 }
+
+func TestNoHoverInCommentsAndText(t *testing.T) {
+	src := "# hex and len are builtins\nsend \"hex\" expect \"OK\"\nlet x = hex(\"a\") # hex\n"
+	d := &document{uri: "file:///x.at", path: "/x.at"}
+	d.analyse(src, func(string) ([]byte, error) { return []byte(src), nil }, nil)
+	for i, want := range []bool{false, false, true, false} {
+		off := -1
+		for range i + 1 {
+			off += 1 + strings.Index(src[off+1:], "hex")
+		}
+		if got := d.hover(d.text.positionOf(off)) != nil; got != want {
+			t.Errorf("hover on hex number %d (offset %d): %v, want %v", i+1, off, got, want)
+		}
+	}
+}
