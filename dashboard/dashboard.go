@@ -17,6 +17,7 @@
 package dashboard
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"io/fs"
@@ -407,9 +408,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
+	var sent []byte // the state last sent; a new version is a new slice
+	push := func(b []byte) bool {
+		if sent != nil && &b[0] == &sent[0] {
+			return true
+		}
+		sent = b
+		return send([]byte("event: state\ndata: "), b, []byte("\n\n"))
+	}
+	last := func() { b, _ := s.stateJSON(); push(b) } // pages keep the last word
 	for {
 		b, changed := s.stateJSON()
-		if !send([]byte("event: state\ndata: "), b, []byte("\n\n")) {
+		if !push(b) {
 			return
 		}
 		select {
@@ -422,6 +432,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-s.closed:
+			last()
 			return
 		}
 		select {
@@ -429,6 +440,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-s.closed:
+			last()
 			return
 		}
 	}
@@ -469,8 +481,12 @@ func (s *Server) Serve(addr string) (url string, stop func(), err error) {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/", func() {
-		s.Close()
-		srv.Close()
+		s.Close() // event streams send the last state and end
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
 		<-done
 	}, nil
 }

@@ -31,5 +31,13 @@ func (e *env) startDashboard(f *runFlags, cfg *station.Config, targets []station
 	}
 	cfg.Observer = d
 	fmt.Fprintf(e.stderr, "atrun: dashboard on %s\n", url)
+	if testDashboard != nil {
+		beforeStop := testDashboard(url)
+		return func() { beforeStop(); stop() }, -1
+	}
 	return stop, -1
 }
+
+// testDashboard, set by tests, is called with the page's address before
+// the first run starts; what it returns is called before the page stops.
+var testDashboard func(url string) (beforeStop func())
