@@ -24,7 +24,7 @@ func (e *env) startDashboard(f *runFlags, cfg *station.Config, targets []station
 		ports = append(ports, t.Port)
 	}
 	d := dashboard.New(dashboard.Options{Script: cfg.Program.File.Path, Ports: ports, Repeat: f.repeat})
-	url, stop, err := d.Serve(f.http)
+	url, stopPage, err := d.Serve(f.http)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "atrun: --http:", err)
 		return nil, exitUsage
@@ -33,9 +33,9 @@ func (e *env) startDashboard(f *runFlags, cfg *station.Config, targets []station
 	fmt.Fprintf(e.stderr, "atrun: dashboard on %s\n", url)
 	if testDashboard != nil {
 		beforeStop := testDashboard(url)
-		return func() { beforeStop(); stop() }, -1
+		return func() { beforeStop(); stopPage() }, -1
 	}
-	return stop, -1
+	return stopPage, -1
 }
 
 // testDashboard, set by tests, is called with the page's address before
