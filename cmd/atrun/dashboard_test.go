@@ -3,9 +3,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,5 +161,70 @@ func TestDashboardInBrowser(t *testing.T) {
 	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
 	if *dashboardPNG != "" {
 		require.NoError(t, os.WriteFile(*dashboardPNG, shot, 0o644))
+	}
+}
+
+// streamDashboard sets the test hook so that the next run's page is read
+// from its first event to its last; the returned function gives what the
+// stream carried once the run is over.
+func streamDashboard(t *testing.T) (carried func() string) {
+	t.Helper()
+	var buf bytes.Buffer
+	done := make(chan struct{})
+	testDashboard = func(url string) func() {
+		resp, err := http.Get(url + "events")
+		require.NoError(t, err)
+		br := bufio.NewReader(resp.Body)
+		first, err := br.ReadString('\n') // the stream is open before the first run
+		require.NoError(t, err)
+		buf.WriteString(first)
+		go func() {
+			defer close(done)
+			defer resp.Body.Close()
+			io.Copy(&buf, br) // until the page stops
+		}()
+		return func() {}
+	}
+	t.Cleanup(func() { testDashboard = nil })
+	return func() string {
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the event stream did not end with the run")
+		}
+		return buf.String()
+	}
+}
+
+// The dashboard shows steps, failures, last lines and emitted values:
+// never a secret, in any of its shapes.
+func TestSecretsNeverReachTheDashboard(t *testing.T) {
+	addr := leakyModem(t)
+	scripts := map[string]string{
+		"fail":       `fail "login failed: ${password}"`,
+		"emit":       "emit pw = password\nemit m = {pw: password, list: [password]}",
+		"log forms":  "log hex(password)\nlog base64(password)\nlog at_escape(password, \"luat\")\nlog password",
+		"abort line": "abort /^\\+ECHOBACK:/\nsend \"AT+ECHO\" expect \"OK\"",
+		"cme error":  "send `AT+LOGIN=\"${at_escape(password)}\"` expect \"OK\"",
+		"hex error":  "send \"AT+HEX=${hex(password)}\" expect /^\\+HEX: (?P<h>.*)$/\nsend \"AT\" expect \"OK\"",
+		"pieces":     "send \"AT+TOKEN?\" expect /^\\+TOKEN: (?P<tok>.*)$/\nlog tok\nemit tok",
+		"step log":   "send \"AT+PW=${password}\" expect \"OK\"\nsend \"AT+PW2=${password}\" expect \"NEVER\" timeout 100ms",
+		"retry":      "send \"AT+LOGIN=${password}\" expect \"OK\" retry 1 every 10ms",
+	}
+	shapes := secretShapes(t)
+	for name, body := range scripts {
+		t.Run(name, func(t *testing.T) {
+			script := filepath.Join(t.TempDir(), "s.at")
+			require.NoError(t, os.WriteFile(script, []byte("param password secret\ntimeout 2s\n"+body+"\n"), 0o644))
+			carried := streamDashboard(t)
+			var stdout, stderr bytes.Buffer
+			run([]string{"run", script, "-D", "password=" + secret, "--port", "tcp://" + addr, "--repeat", "2",
+				"--http", "127.0.0.1:0", "-q"}, strings.NewReader(""), &stdout, &stderr)
+			out := carried()
+			require.Contains(t, out, `"totals":{"runs":2,`, "the stream carried the runs' end:\n%s", out)
+			for shape, form := range shapes {
+				assert.NotContains(t, out, form, "the secret leaked as %s on the dashboard:\n%s", shape, out)
+			}
+		})
 	}
 }
