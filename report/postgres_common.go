@@ -1,10 +1,15 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
+
+// ErrNoPostgres is the error of OpenPostgres and ExportCSV in the router
+// build (-tags atrun_small), which leaves PostgreSQL out.
+var ErrNoPostgres = errors.New("--report postgres://... is not in this build")
 
 // IsPostgres reports whether a --report target names a PostgreSQL
 // database (postgres:// or postgresql://) rather than a file.

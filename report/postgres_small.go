@@ -7,12 +7,12 @@ package report
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"time"
 )
 
-var errNoPostgres = errors.New("--report postgres://... is not in this build: this is the router build of atrun (-tags atrun_small), which leaves out PostgreSQL; write a JSONL report (--report FILE.jsonl) and load it from a PC, or use a full build")
+var errNoPostgres = fmt.Errorf("%w: this is the router build of atrun (-tags atrun_small), which leaves out PostgreSQL; write a JSONL report (--report FILE.jsonl) and load it from a PC, or use a full build", ErrNoPostgres)
 
 // Postgres is not in this build.
 type Postgres struct{}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -69,7 +70,7 @@ func (e *env) records(args []string) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
@@ -87,6 +88,9 @@ func (e *env) records(args []string) int {
 	defer stop()
 	if _, err := report.ExportCSV(ctx, *dsn, from, e.stdout); err != nil {
 		fmt.Fprintln(e.stderr, "atrun records export:", err)
+		if errors.Is(err, report.ErrNoPostgres) {
+			return exitUsage
+		}
 		return exitTransport
 	}
 	return exitOK
