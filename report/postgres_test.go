@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -456,4 +457,53 @@ func TestParseSince(t *testing.T) {
 	}
 	_, err := report.ParseSince("yesterday", now)
 	assert.ErrorContains(t, err, `--since "yesterday": want a date`)
+}
+
+// The SQL queries the README documents run on the schema and say what
+// they promise.
+func TestPostgresReadmeQueries(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	blocks := strings.Split(string(b), "```sql\n")[1:]
+	require.GreaterOrEqual(t, len(blocks), 2, "the README documents a summary query")
+
+	dsn := pgtest.Shared(t).NewDatabase(t)
+	p := open(t, dsn, filepath.Join(t.TempDir(), "spool.jsonl"))
+	for n := 1; n <= 6; n++ { // 1, 2, 4, 5 pass; 3 and 6 fail
+		r := record(n)
+		r.Start = time.Now().Add(-time.Duration(n) * time.Minute)
+		r.End = r.Start.Add(1500 * time.Millisecond)
+		r.Emitted[0].Value = "866425034458131"
+		require.NoError(t, p.Append(r))
+	}
+	require.NoError(t, p.Close())
+	conn := connect(t, dsn)
+	var results [][][]any
+	for i, blk := range blocks {
+		sql, _, _ := strings.Cut(blk, "```")
+		rows, err := conn.Query(context.Background(), sql)
+		require.NoError(t, err, "README sql block %d", i+1)
+		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+		require.NoError(t, err, "README sql block %d", i+1)
+		results = append(results, all)
+	}
+	// The shift summary: one day, one flow, 6 runs, 4 passed.
+	require.Len(t, results[0], 1)
+	row := results[0][0]
+	assert.Equal(t, "scripts/sim7000/info.at", row[1])
+	assert.Equal(t, []any{int64(6), int64(4)}, []any{row[2], row[3]})
+	rate, ok := row[4].(pgtype.Numeric)
+	require.True(t, ok, "pass_rate is %T", row[4])
+	f, err := rate.Float64Value()
+	require.NoError(t, err)
+	assert.Equal(t, 66.7, f.Float64)
+	// The most frequent failures: the one failure, twice.
+	require.Len(t, results[1], 1)
+	assert.Equal(t, []any{"scripts/sim7000/info.at:6:1", "timed out after 5s", int64(2)}, results[1][0][:3])
+	if len(results) > 2 {
+		assert.Len(t, results[2], 6, "every run of the device")
+	}
+	if len(results) > 3 {
+		assert.Len(t, results[3], 2, "one row per step")
+	}
 }
