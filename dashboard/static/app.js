@@ -6,6 +6,7 @@
 const $ = (id) => document.getElementById(id);
 let state = null;
 let offset = 0; // this clock minus the server's
+let received = 0; // when the last state arrived, by this clock
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -56,16 +57,14 @@ function renderPorts(ports, repeat) {
     } else if (p.detail) {
       card.append(el("div", "detail", p.detail));
     }
-    const meta = el("div", "meta");
-    const runs = repeat > 1 ? "run " + p.run + "/" + repeat + " · " + p.passes + " pass " + p.fails + " fail" : (p.last_ms ? "took " + fmtMs(p.last_ms) : "");
-    meta.append(el("span", "", runs));
-    const elapsed = el("span", "elapsed");
     if (p.status === "running") {
+      const elapsed = el("div", "elapsed");
       elapsed.dataset.stepStart = p.step_start || "";
       elapsed.dataset.runStart = p.run_start || "";
+      card.append(elapsed);
     }
-    meta.append(elapsed);
-    card.append(meta);
+    const runs = repeat > 1 ? "run " + p.run + "/" + repeat + " · " + p.passes + " pass " + p.fails + " fail" : (p.last_ms ? "took " + fmtMs(p.last_ms) : "");
+    card.append(el("div", "meta", runs));
     box.append(card);
   }
   tick();
@@ -159,14 +158,15 @@ function connect() {
   const es = new EventSource("events");
   es.addEventListener("state", (ev) => {
     state = JSON.parse(ev.data);
-    offset = Date.now() - Date.parse(state.now);
+    received = Date.now();
+    offset = received - Date.parse(state.now);
     conn.textContent = "live";
     conn.className = "conn live";
     render();
   });
   es.onerror = () => {
     conn.className = "conn lost";
-    conn.textContent = state ? "disconnected · showing " + new Date(serverNow()).toLocaleTimeString() : "connecting…";
+    conn.textContent = state ? "disconnected · last update " + new Date(received).toLocaleTimeString() : "connecting…";
   };
 }
 
