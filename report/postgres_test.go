@@ -316,6 +316,7 @@ func TestPostgresOutageMidShift(t *testing.T) {
 	t.Cleanup(func() { c.StartServer() }) // whatever happens, the next test has a server
 	recs := shift(t, report.Tee{jsonl, o}, []string{"p1", "p2", "dead3"}, repeat)
 	require.Len(t, recs, ports*repeat)
+	assert.Equal(t, 8, pg.Stats().Delivered, "the spool was sent as soon as the database was back, before the shift ended")
 	require.NoError(t, jsonl.Close())
 	require.NoError(t, pg.Close())
 
@@ -506,4 +507,26 @@ func TestPostgresReadmeQueries(t *testing.T) {
 	if len(results) > 3 {
 		assert.Len(t, results[3], 2, "one row per step")
 	}
+}
+
+// A process that died after the database took its spooled records but
+// before it emptied the spool sends them again on the next start: they
+// are stored once.
+func TestPostgresResendAfterCrashIsStoredOnce(t *testing.T) {
+	dsn := pgtest.Shared(t).NewDatabase(t)
+	spool := filepath.Join(t.TempDir(), "spool.jsonl")
+	p := open(t, dsn, spool)
+	a, b := record(1), record(2)
+	require.NoError(t, p.Append(a))
+	require.NoError(t, p.Close())
+	// What the crash left: a, already in the database, still spooled; b not sent.
+	require.NoError(t, report.NewSpool(spool).Append(a, b))
+
+	p2 := open(t, dsn, spool)
+	require.NoError(t, p2.Close())
+	assert.Equal(t, report.PostgresStats{Delivered: 1, Duplicates: 1}, p2.Stats())
+	got := dbRecords(t, connect(t, dsn))
+	assert.Len(t, got, 2)
+	assert.Contains(t, got, a.ID)
+	assert.Contains(t, got, b.ID)
 }
