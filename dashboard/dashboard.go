@@ -17,6 +17,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -43,7 +44,8 @@ type Options struct {
 	// Script is the flow's path, shown under the title.
 	Script string
 	// Ports are shown as waiting before their first run; ports that
-	// appear later (a station) are added as they start.
+	// appear later (a station) are added as they start. The page orders
+	// them by name, numbers by value (ttyUSB2 before ttyUSB10).
 	Ports []string
 	// Repeat is the number of runs per port (burn-in); 0 means 1.
 	Repeat int
@@ -125,9 +127,42 @@ func (s *Server) port(name string) *portState {
 	if !ok {
 		p = &portState{status: "waiting"}
 		s.ports[name] = p
-		s.order = append(s.order, name)
+		i, _ := slices.BinarySearchFunc(s.order, name, naturalCompare)
+		s.order = slices.Insert(s.order, i, name)
 	}
 	return p
+}
+
+// naturalCompare orders port names as a person does: ttyUSB2 before
+// ttyUSB10, COM3 before COM12.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // bump marks a change: every event stream sends the new state.
@@ -297,7 +332,7 @@ func (s *Server) State() State {
 func (s *Server) stateLocked() State {
 	st := State{Title: s.opts.Title, Script: s.opts.Script, Now: time.Now(), Started: s.started,
 		Repeat: max(s.opts.Repeat, 1), Totals: s.totals, Ports: []Port{}, Failures: []Failure{}, Steps: []StepStats{}}
-	for _, name := range s.order {
+	for _, name := range s.order { // ordered by name: see port
 		p := s.ports[name]
 		st.Ports = append(st.Ports, Port{Port: name, Status: p.status, Run: p.run, Step: p.step, Pos: p.pos,
 			StepStart: p.stepStart, RunStart: p.runStart, Last: p.last, LastMS: p.lastMS, Detail: p.detail,

@@ -34,6 +34,18 @@ func TestAddrBindsToLocalhostUnlessTold(t *testing.T) {
 	}
 }
 
+func TestPortsInNaturalOrder(t *testing.T) {
+	s := New(Options{})
+	for _, p := range []string{"/dev/ttyUSB10", "/dev/ttyUSB2", "COM12", "/dev/ttyACM0", "COM3", "/dev/ttyUSB02x", "/dev/ttyUSB2"} {
+		s.Start(station.Target{Port: p}, 1)
+	}
+	var names []string
+	for _, p := range s.State().Ports {
+		names = append(names, p.Port)
+	}
+	assert.Equal(t, []string{"/dev/ttyACM0", "/dev/ttyUSB2", "/dev/ttyUSB02x", "/dev/ttyUSB10", "COM3", "COM12"}, names)
+}
+
 func pos(line int) lang.Pos { return lang.Pos{Filename: "flow.at", Line: line, Column: 1} }
 
 // feed plays two ports through a run each: p1 passes, p2 fails.

@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,66 +75,74 @@ const verdicts = `(() => {
 	return {pass: v.filter((x) => x === "PASS").length, fail: v.filter((x) => x === "FAIL").length, cards: v.length};
 })()`
 
-// A station of three virtual modems, one without a SIM, in a burn-in of
-// three runs each, watched in a real browser: the page shows two PASS and
-// one FAIL with the failure's place and last lines, the totals and the
-// step chart.
+// A station watched in a real browser: the page is open before any
+// device is plugged in; three virtual SIM7000s on pseudo-terminals
+// appear, one without a SIM, and go through a burn-in of three runs each.
+// The page shows two PASS and one FAIL with the failure's place and last
+// lines, the totals and the step chart; Ctrl-C ends the shift.
 func TestDashboardInBrowser(t *testing.T) {
+	if !sim.HavePTY {
+		t.Skip("the station's devices are virtual modems on pseudo-terminals")
+	}
 	browser := headless(t)
+	t.Chdir(filepath.Join("..", "..")) // the page names the flow as a user would
+	dir, err := os.MkdirTemp("", "tty") // short: the page shows it
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
 
+	pages := make(chan string, 1)
+	testDashboard = func(url string) func() { pages <- url; return func() {} }
+	defer func() { testDashboard = nil }()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"station", filepath.Join("scripts", "sim7000", "info.at"), "--ports", filepath.Join(dir, "ttyUSB*"),
+			"--poll", "50ms", "--repeat", "3", "--timeout-scale", "0.2", "--http", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	var url string
+	select {
+	case url = <-pages:
+	case code := <-done:
+		t.Fatalf("atrun station ended (%d) before serving its page:\n%s", code, stderr.String())
+	}
+	// From here the station has its Ctrl-C handler: the test ends it so,
+	// whatever happens (and only while the handler is there).
+	ended := false
+	defer func() {
+		if !ended {
+			syscall.Kill(os.Getpid(), syscall.SIGINT)
+			<-done
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.Poll[chromedp.Void](`document.getElementById("conn").textContent === "live"`),
+	))
+	// Plug the devices in.
 	modems, cancelModems := context.WithCancel(context.Background())
 	defer cancelModems()
-	var ports []string
-	for _, opts := range []sim.Options{
+	for i, opts := range []sim.Options{
 		{Latency: 8 * time.Millisecond, Seed: 1},
 		{Latency: 12 * time.Millisecond, Seed: 2},
 		{Latency: 5 * time.Millisecond, InjectURC: "+CPIN: NOT INSERTED", InjectEvery: 1}, // no SIM
 	} {
-		addr, err := sim.ListenTCP(modems, "sim7000", opts, "127.0.0.1:0")
+		m, err := sim.New("sim7000", opts)
 		require.NoError(t, err)
-		ports = append(ports, "tcp://"+addr.String())
+		p, err := m.OpenPTY(filepath.Join(dir, fmt.Sprintf("ttyUSB%d", i)))
+		require.NoError(t, err)
+		go p.Serve(modems)
+		defer p.Close()
 	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](
+		verdicts+`.pass === 2 && `+verdicts+`.fail === 1 && document.getElementById("t-runs").textContent === "9"`,
+		chromedp.WithPollingInterval(50*time.Millisecond))), "stderr:\n%s", stderr.String())
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	require.NoError(t, err)
 
-	var shot []byte
-	var pageErr error
-	testDashboard = func(url string) func() {
-		// Before the first run: the page is up and shows every port waiting.
-		ctx, cancel := context.WithTimeout(browser, 60*time.Second)
-		defer cancel()
-		pageErr = chromedp.Do(ctx,
-			chromedp.Navigate(url),
-			chromedp.Poll[chromedp.Void](`document.querySelectorAll(".port.waiting").length === 3 && document.getElementById("conn").textContent === "live"`),
-		)
-		return func() {
-			// Every run is over; the page is still up.
-			if pageErr != nil {
-				return
-			}
-			ctx, cancel := context.WithTimeout(browser, 60*time.Second)
-			defer cancel()
-			if pageErr = chromedp.Do(ctx, chromedp.Poll[chromedp.Void](verdicts+`.pass === 2 && `+verdicts+`.fail === 1`,
-				chromedp.WithPollingInterval(50*time.Millisecond))); pageErr == nil {
-				shot, pageErr = chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
-			}
-		}
-	}
-	defer func() { testDashboard = nil }()
-
-	t.Chdir(filepath.Join("..", "..")) // the page names the flow as a user would
-	script := filepath.Join("scripts", "sim7000", "info.at")
-	args := []string{"run", script, "--repeat", "3", "--http", "127.0.0.1:0", "--timeout-scale", "0.2", "-q"}
-	for _, p := range ports {
-		args = append(args, "--port", p)
-	}
-	var stdout, stderr bytes.Buffer
-	code := run(args, strings.NewReader(""), &stdout, &stderr)
-	require.NoError(t, pageErr, "stderr:\n%s", stderr.String())
-	assert.Equal(t, exitFailed, code)
-	assert.Contains(t, stderr.String(), "atrun: dashboard on http://127.0.0.1:")
-
-	// What the page says, read from the page as it was left.
-	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
-	defer cancel()
+	// What the page says, as a person reads it.
 	type counts struct{ Pass, Fail, Cards int }
 	read := func(expr string) string {
 		t.Helper()
@@ -142,20 +152,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[counts](verdicts))
 	require.NoError(t, err)
+	assert.Equal(t, counts{2, 1, 3}, v)
 	tested, passed, failed := read(`document.getElementById("t-runs").textContent`),
 		read(`document.getElementById("t-passed").textContent`), read(`document.getElementById("t-failed").textContent`)
-	failures := read(`document.getElementById("failures").innerText`)
-	steps := read(`[...document.querySelectorAll(".port")].map((c) => c.querySelector(".name").textContent + " " + c.querySelector(".verdict").textContent + " " + c.querySelector(".meta").textContent).join("\n")`)
-	chartBars := read(`String(document.querySelectorAll("#chart svg rect.bar").length)`)
-	assert.Equal(t, counts{2, 1, 3}, v)
 	assert.Equal(t, []string{"9", "6", "3"}, []string{tested, passed, failed}, "shift totals")
+	failures := read(`document.getElementById("failures").innerText`)
 	assert.Contains(t, failures, "scripts/common/ready.at:8:30: ")
 	assert.NotContains(t, failures, "../")
 	assert.Contains(t, failures, "SIM not ready: NOT INSERTED")
 	assert.Contains(t, failures, "+CPIN: NOT INSERTED", "the last lines received")
-	assert.Contains(t, steps, ports[2]+" FAIL run 3/3 · 0 pass 3 fail")
-	assert.Contains(t, steps, ports[0]+" PASS run 3/3 · 3 pass 0 fail")
-	assert.Equal(t, "9", chartBars, "one bar per step of info.at (AT, ATE0, CMEE, CPIN, CGSN, CCID, CIMI, CGMR, CSQ, and none for emit)")
+	cards := read(`[...document.querySelectorAll(".port")].map((c) => c.querySelector(".name").textContent + " " + c.querySelector(".verdict").textContent + " " + c.querySelector(".meta").textContent).join("\n")`)
+	assert.Contains(t, cards, filepath.Join(dir, "ttyUSB2")+" FAIL run 3/3 · 0 pass 3 fail")
+	assert.Contains(t, cards, filepath.Join(dir, "ttyUSB0")+" PASS run 3/3 · 3 pass 0 fail")
+	assert.Equal(t, "9", read(`String(document.querySelectorAll("#chart svg rect.bar").length)`),
+		"one bar per step of info.at: AT, ATE0, CMEE, CPIN, CGSN, CCID, CIMI, CGMR, CSQ")
 
 	require.True(t, bytes.HasPrefix(shot, []byte("\x89PNG\r\n\x1a\n")), "a PNG screenshot")
 	path := filepath.Join(t.TempDir(), "dashboard.png")
@@ -164,6 +174,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	if *dashboardPNG != "" {
 		require.NoError(t, os.WriteFile(*dashboardPNG, shot, 0o644))
 	}
+
+	// Ctrl-C ends the shift; the totals agree with the page.
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	select {
+	case code := <-done:
+		ended = true
+		assert.Equal(t, exitFailed, code)
+	case <-time.After(60 * time.Second):
+		t.Fatal("atrun station did not end on Ctrl-C")
+	}
+	assert.Contains(t, stderr.String(), "atrun: dashboard on http://127.0.0.1:")
+	assert.Contains(t, stdout.String(), "shift totals: 9 devices, 6 passed, 3 failed")
 }
 
 // streamDashboard sets the test hook so that the next run's page is read

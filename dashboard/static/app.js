@@ -34,6 +34,17 @@ function serverNow() { return Date.now() - offset; }
 
 function since(iso) { return iso ? serverNow() - Date.parse(iso) : 0; }
 
+// portName shows a port's last element large and its directory small:
+// /dev/serial/by-id/usb-SimTech_... is told apart by its end.
+function portName(port, cls) {
+  const e = el("div", cls);
+  e.title = port;
+  const i = port.startsWith("tcp://") ? -1 : port.lastIndexOf("/");
+  if (i > 0) e.append(el("span", "dir", port.slice(0, i + 1)));
+  e.append(el("span", "base", port.slice(i + 1)));
+  return e;
+}
+
 function renderTotals(t) {
   $("t-runs").textContent = t.runs;
   $("t-passed").textContent = t.passed;
@@ -47,7 +58,7 @@ function renderPorts(ports, repeat) {
   for (const p of ports) {
     const card = el("article", "port " + p.status);
     card.dataset.port = p.port;
-    card.append(el("div", "name", p.port));
+    card.append(portName(p.port, "name"));
     const verdict = { pass: "PASS", fail: "FAIL", running: "RUNNING", waiting: "WAITING" }[p.status] || p.status;
     card.append(el("div", "verdict", verdict));
     if (p.status === "running") {
@@ -77,7 +88,9 @@ function renderFailures(fs) {
   for (const f of fs) {
     const li = el("li");
     const head = el("div", "head");
-    head.append(el("span", "port-name", f.port + (f.run > 1 ? " run " + f.run : "")));
+    const name = portName(f.port, "port-name");
+    if (f.run > 1) name.append(" run " + f.run);
+    head.append(name);
     head.append(el("span", "time", new Date(f.time).toLocaleTimeString()));
     head.append(el("span", "kind", f.kind));
     li.append(head);
