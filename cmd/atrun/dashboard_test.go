@@ -85,7 +85,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Skip("the station's devices are virtual modems on pseudo-terminals")
 	}
 	browser := headless(t)
-	t.Chdir(filepath.Join("..", "..")) // the page names the flow as a user would
+	t.Chdir(filepath.Join("..", ".."))  // the page names the flow as a user would
 	dir, err := os.MkdirTemp("", "tty") // short: the page shows it
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
