@@ -97,7 +97,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"station", filepath.Join("scripts", "sim7000", "info.at"), "--ports", filepath.Join(dir, "ttyUSB*"),
-			"--poll", "50ms", "--repeat", "3", "--timeout-scale", "0.2", "--http", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
+			"--poll", "50ms", "--repeat", "3", "--http", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
 	}()
 	var url string
 	select {
@@ -119,7 +119,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	defer cancel()
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(url),
-		chromedp.Poll[chromedp.Void](`document.getElementById("conn").textContent === "live"`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("conn").textContent === "live"`, chromedp.WithPollingTimeout(80*time.Second)),
 	))
 	// Plug the devices in.
 	modems, cancelModems := context.WithCancel(context.Background())
@@ -138,7 +138,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](
 		verdicts+`.pass === 2 && `+verdicts+`.fail === 1 && document.getElementById("t-runs").textContent === "9"`,
-		chromedp.WithPollingInterval(50*time.Millisecond))), "stderr:\n%s", stderr.String())
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(80*time.Second))), "stderr:\n%s", stderr.String())
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 	require.NoError(t, err)
 
