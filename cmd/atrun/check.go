@@ -48,20 +48,21 @@ func scriptFiles(args []string) ([]string, error) {
 func (e *env) check(args []string) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: atrun check FILE|DIR...") }
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "usage: atrun check FILE|DIR...") }
+	args, code := e.parseFlags(fs, "atrun check", args)
+	if code >= 0 {
+		return code
 	}
-	if fs.NArg() == 0 {
+	if len(args) == 0 {
 		fs.Usage()
 		return exitUsage
 	}
-	files, err := scriptFiles(fs.Args())
+	files, err := scriptFiles(args)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "atrun check:", err)
 		return exitUsage
 	}
-	code := exitOK
+	code = exitOK
 	for _, f := range files {
 		if _, err := runtime.Load(f, nil); err != nil {
 			e.printErrors(err)
@@ -89,22 +90,23 @@ func (e *env) fmt(args []string) int {
 	write := fs.Bool("w", false, "write the result to the file instead of printing it")
 	list := fs.Bool("l", false, "list files whose formatting differs")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: atrun fmt [-w] [-l] FILE|DIR...")
+		fmt.Fprintln(fs.Output(), "usage: atrun fmt [-w] [-l] FILE|DIR...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	args, code := e.parseFlags(fs, "atrun fmt", args)
+	if code >= 0 {
+		return code
 	}
-	if fs.NArg() == 0 {
+	if len(args) == 0 {
 		fs.Usage()
 		return exitUsage
 	}
-	files, err := scriptFiles(fs.Args())
+	files, err := scriptFiles(args)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "atrun fmt:", err)
 		return exitUsage
 	}
-	code := exitOK
+	code = exitOK
 	for _, path := range files {
 		src, err := lang.ReadScript(path)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,21 +136,30 @@ type prepared struct {
 
 // prepare parses args (flags may follow positionals), wants npos
 // positional arguments, the first being the script, and loads it. A
-// non-negative code means stop with that exit code.
+// non-negative code means stop with that exit code. usage starts with
+// the command, "atrun run".
 func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, usage string) (p prepared, code int) {
+	words := strings.Fields(usage)
+	cmd := strings.Join(words[:2], " ")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: "+usage)
+		fmt.Fprintln(fs.Output(), "usage: "+usage)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return p, exitOK
-		}
-		return p, exitUsage
+	pos, code := e.parseFlags(fs, cmd, args)
+	if code >= 0 {
+		return p, code
 	}
 	if len(pos) != npos {
-		fs.Usage()
+		fmt.Fprintf(e.stderr, "usage: %s\n'%s --help' lists the flags\n", usage, cmd)
+		return p, exitUsage
+	}
+	if code := e.notApplicable(fs, cmd, func(name string) string { return notForCommand(cmd, f, name) }); code >= 0 {
+		return p, code
+	}
+	// Checked with --sim too, so that a command line that works against a
+	// virtual modem does not fail on the bench for a typo in --parity.
+	if err := f.serial.Validate(); err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
 		return p, exitUsage
 	}
 	prog, err := runtime.Load(pos[0], nil)
@@ -362,7 +372,22 @@ func openPort(name string, cfg serialport.Config) (io.ReadWriteCloser, error) {
 		}
 		return conn, nil
 	}
-	return serialport.Open(name, cfg)
+	p, err := serialport.Open(name, cfg)
+	if err != nil && looksLikeHostPort(name) {
+		return nil, fmt.Errorf("%w; for a TCP port, write --port tcp://%s", err, name)
+	}
+	return p, err
+}
+
+// looksLikeHostPort: 127.0.0.1:7000, localhost:7000, [::1]:7000, a name
+// no serial device has, written without tcp://.
+func looksLikeHostPort(name string) bool {
+	host, port, err := net.SplitHostPort(name)
+	if err != nil || host == "" || strings.ContainsAny(host, `/\`) {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }
 
 // finish prints the outcome and returns the exit code.
@@ -439,6 +464,24 @@ type stepLog struct {
 	json  bool
 	quiet bool
 	port  string
+
+	retryPos lang.Pos // the step being retried, and how often so far
+	retries  int
+}
+
+// retryCause is why a step is retried, without the position and step
+// text the retry line already shows.
+func retryCause(err error) string {
+	var re *runtime.Error
+	if errors.As(err, &re) {
+		short := *re
+		short.Pos, short.Step, short.Calls = lang.Pos{}, "", nil
+		return short.Error()
+	}
+	if err == nil {
+		return "retrying"
+	}
+	return err.Error()
 }
 
 func (l *stepLog) event(ev runtime.Event) {
@@ -453,6 +496,7 @@ func (l *stepLog) event(ev runtime.Event) {
 	}
 	switch ev.Kind {
 	case runtime.EvStep:
+		l.retryPos = lang.Pos{}
 		line := fmt.Sprintf("%9s  %s", roundMs(ev.Elapsed), ev.Step)
 		if len(ev.Captures) > 0 {
 			var caps []string
@@ -471,7 +515,13 @@ func (l *stepLog) event(ev runtime.Event) {
 	case runtime.EvHandler:
 		fmt.Fprintf(l.w, "%9s  on %q\n", "", ev.Matched)
 	case runtime.EvRetry:
-		fmt.Fprintf(l.w, "%9s  retry %s (%v)\n", "", ev.Step, ev.Err)
+		// One short line per retry: the step is at its position, and a
+		// silent port retried 30 times must not print it 60 times.
+		if ev.Pos != l.retryPos {
+			l.retryPos, l.retries = ev.Pos, 0
+		}
+		l.retries++
+		fmt.Fprintf(l.w, "%9s  retry %d at %s: %s\n", "", l.retries, ev.Pos, retryCause(ev.Err))
 	case runtime.EvFinally:
 		fmt.Fprintf(l.w, "%9s  finally\n", "")
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +22,16 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"atrun": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// atrun-exits CODE ARGS...: atrun ARGS, which must exit with CODE
+		// (testscript's ! exec only tells zero from non-zero).
+		"atrun-exits": func() {
+			want := os.Args[1]
+			if got := run(os.Args[2:], os.Stdin, os.Stdout, os.Stderr); strconv.Itoa(got) != want {
+				fmt.Fprintf(os.Stderr, "atrun-exits: exit code %d, want %s\n", got, want)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		},
 	})
 }
 
@@ -67,6 +79,23 @@ func TestScripts(t *testing.T) {
 				addr, err := sim.ListenTCP(ctx, args[0], sim.Options{}, "127.0.0.1:0")
 				ts.Check(err)
 				ts.Setenv("SIMADDR", addr.String())
+			},
+			"silenttcp": func(ts *testscript.TestScript, neg bool, args []string) {
+				// silenttcp: a TCP port that accepts and never answers, in
+				// $SILENTADDR: a modem that is off, behind ser2net.
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				ts.Check(err)
+				ts.Defer(func() { l.Close() })
+				go func() {
+					for {
+						c, err := l.Accept()
+						if err != nil {
+							return
+						}
+						ts.Defer(func() { c.Close() })
+					}
+				}()
+				ts.Setenv("SILENTADDR", l.Addr().String())
 			},
 			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
 				// waitfor FILE: until a background command has created it.

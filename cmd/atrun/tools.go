@@ -5,14 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/atrun/atrun/builtins"
+	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/runtime/serialport"
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 )
 
 func (e *env) eval(args []string) int {
@@ -26,6 +29,12 @@ func (e *env) eval(args []string) int {
 		fmt.Fprintf(e.stderr, "atrun eval: %v\n", err)
 		return exitUsage
 	}
+	if errs := optionErrors(prog.Node()); len(errs) > 0 {
+		for _, msg := range errs {
+			fmt.Fprintf(e.stderr, "atrun eval: %s\n", msg)
+		}
+		return exitUsage
+	}
 	v, err := expr.Run(prog, map[string]any{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "atrun eval: %v\n", err)
@@ -33,6 +42,40 @@ func (e *env) eval(args []string) int {
 	}
 	fmt.Fprintln(e.stdout, formatValue(v))
 	return exitOK
+}
+
+// optionErrors finds keys a builtin does not know in an option map written
+// out in the call (mqtt_publish(t, p, {qso: 1})): a mistake in what was
+// typed, so a usage error, as atrun check reports it in a script. A map
+// built at run time is checked by the builtin when it runs.
+func optionErrors(root ast.Node) []string {
+	var errs []string
+	ast.Find(root, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallNode)
+		if !ok {
+			return false
+		}
+		id, ok := call.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return false
+		}
+		f, ok := builtins.Lookup(id.Value)
+		if !ok || f.Options == nil || len(call.Arguments) <= f.Options.Arg {
+			return false
+		}
+		m, ok := call.Arguments[f.Options.Arg].(*ast.MapNode)
+		if !ok {
+			return false
+		}
+		for _, pair := range m.Pairs {
+			key, ok := pair.(*ast.PairNode).Key.(*ast.StringNode)
+			if ok && !slices.Contains(f.Options.Keys, key.Value) {
+				errs = append(errs, fmt.Sprintf("%s: unknown option %q%s", id.Value, key.Value, lang.DidYouMean(key.Value, f.Options.Keys)))
+			}
+		}
+		return false
+	})
+	return errs
 }
 
 // formatValue prints a value; byte strings that are not text print as hex.
@@ -83,8 +126,8 @@ func (e *env) ports(args []string) int {
 	fs := flag.NewFlagSet("ports", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	match := fs.String("match", "", "only USB ports with this VID:PID")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if _, code := e.parseFlags(fs, "atrun ports", args); code >= 0 {
+		return code
 	}
 	infos, err := serialport.List()
 	if err != nil {

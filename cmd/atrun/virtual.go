@@ -98,19 +98,19 @@ func (e *env) sim(args []string) int {
 	knobs := addSimFlags(fs, "", 1)
 	quirks := fs.Bool("quirks", false, "list the profile's variants and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: atrun sim PROFILE [--pty LINK | --listen ADDR] [flags]\nprofiles: %s\n", strings.Join(sim.Names(), ", "))
+		fmt.Fprintf(fs.Output(), "usage: atrun sim PROFILE [--pty LINK | --listen ADDR] [flags]\nprofiles: %s\n", strings.Join(sim.Names(), ", "))
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	pos, code := e.parseFlags(fs, "atrun sim", args)
+	if code >= 0 {
+		return code
 	}
 	if len(pos) == 1 && *quirks {
 		fmt.Fprint(e.stdout, quirkHelp(pos[0]))
 		return exitOK
 	}
 	if len(pos) != 1 || (*pty == "") == (*listen == "") {
-		fs.Usage()
+		fmt.Fprintf(e.stderr, "usage: atrun sim PROFILE (--pty LINK | --listen ADDR) [flags]\nprofiles: %s; 'atrun sim --help' lists the flags\n", strings.Join(sim.Names(), ", "))
 		return exitUsage
 	}
 	name := pos[0]
