@@ -56,4 +56,15 @@
 // crash or power cut can leave an incomplete last line; ReadJSONL reports
 // it with its line number, and OpenJSONL removes it (under the lock) before
 // appending, so later records never join a torn one.
+//
+// # Sinks: JSONL, PostgreSQL, both
+//
+// A Sink takes each record as its run ends: *JSONL, *Postgres, or a Tee of
+// several. Postgres (OpenPostgres) inserts each record in one transaction
+// into the tables of Schema, created or migrated on first use. While the
+// database cannot be reached, records go to a Spool (JSON Lines, fsync'd,
+// shared safely between processes) and are sent, oldest first, when it
+// answers again, also by the next process that opens the same spool. A
+// record's ID is its primary key, so a record sent twice is stored once.
+// The router build (-tags atrun_small) leaves PostgreSQL out.
 package report
