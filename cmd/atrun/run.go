@@ -87,7 +87,7 @@ func (e *env) runFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.portsGlob, "ports", "", "run on every port matching this glob, e.g. '"+serialport.ExampleGlob()+"', one session each, in parallel")
 	fs.StringVar(&f.match, "match", "", "run on every USB serial port with this VID:PID")
 	fs.Var(&f.reports, "report", "append one record per run to `FILE.jsonl`, or insert it into PostgreSQL (postgres://user@host/db); repeatable")
-	fs.StringVar(&f.spool, "spool", "", "with --report postgres://...: where records wait while the database is unreachable (default: a file under ~/.local/state/atrun)")
+	fs.StringVar(&f.spool, "spool", "", "with --report postgres://...: the `FILE` where records wait while the database is unreachable (default: one under ~/.local/state/atrun)")
 	fs.StringVar(&f.http, "http", "", "serve a live dashboard on `ADDR` (:8080 means 127.0.0.1:8080; 0.0.0.0:8080 serves every interface)")
 	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report (one test case per port and run) to `FILE`")
 	fs.StringVar(&f.record, "record", "", "record the session (every byte each way, with timing) to `FILE` for atrun replay; {port} and {run} expand")
