@@ -81,7 +81,7 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", fmt.Sprintf("atrun-pgtest-%d-", os.Getpid()))
+	dir, err := os.MkdirTemp(baseDir(), fmt.Sprintf("atrun-pgtest-%d-", os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -297,9 +297,28 @@ func StopShared() {
 	}
 }
 
+// baseDir is where clusters go: the temporary directory, unless the
+// server's user (nobody, when the tests run as root) could not reach it,
+// as under a TMPDIR in root's home; then /tmp.
+func baseDir() string {
+	base := os.TempDir()
+	if os.Geteuid() != 0 {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
+}
+
 // removeStale deletes the clusters of test binaries that are gone.
 func removeStale() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "atrun-pgtest-*"))
+	dirs, _ := filepath.Glob(filepath.Join(baseDir(), "atrun-pgtest-*"))
 	for _, d := range dirs {
 		parts := strings.Split(filepath.Base(d), "-")
 		if len(parts) < 3 {
