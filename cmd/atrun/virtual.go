@@ -44,6 +44,10 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 	opts := f.sim.options()
 	opts.Broker = f.brokerAddr
 	var brk *broker.Broker
+	if len(f.sim.publishList) > 0 && f.brokerAddr != "embedded" {
+		fmt.Fprintln(e.stderr, "atrun run: --sim-publish needs --broker embedded: only the embedded broker can publish to the flow")
+		return nil, exitUsage
+	}
 	if f.brokerAddr == "embedded" {
 		var err error
 		if brk, err = broker.Start("127.0.0.1:0"); err != nil {
@@ -51,6 +55,7 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 			return nil, exitTransport
 		}
 		opts.Broker = brk.Addr()
+		f.sim.queue(brk)
 	}
 	if _, err := sim.New(f.simName, opts); err != nil {
 		if brk != nil {
@@ -73,13 +78,30 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 	if brk != nil {
 		s.broker = brk.Addr()
 		s.received = func(w io.Writer) {
-			if len(brk.Received()) == 0 {
+			fromClients := func() []broker.Message {
+				var out []broker.Message
+				for _, m := range brk.Received() {
+					if !m.Inline {
+						out = append(out, m)
+					}
+				}
+				return out
+			}
+			injected, published := brk.Injected()
+			if len(fromClients()) == 0 && len(injected) == 0 {
 				// A QoS 0 publish may still be on its way when the modem says OK.
 				wctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				brk.Wait(wctx, func(broker.Message) bool { return true })
+				brk.Wait(wctx, func(m broker.Message) bool { return !m.Inline })
 				cancel()
 			}
-			msgs := brk.Received()
+			for i, m := range injected {
+				if published[i] {
+					fmt.Fprintf(w, "broker published to the flow's subscription: %s\n", m)
+				} else {
+					fmt.Fprintf(w, "broker did not publish %s: no subscription to that topic\n", m)
+				}
+			}
+			msgs := fromClients()
 			fmt.Fprintf(w, "broker received %d message(s)\n", len(msgs))
 			for _, m := range msgs {
 				fmt.Fprintf(w, "  %s\n", m)
@@ -130,9 +152,20 @@ func (e *env) sim(args []string) int {
 		}
 		defer b.Close()
 		opts.Broker = b.Addr()
-		b.Observe(func(m broker.Message) { fmt.Fprintf(e.stdout, "broker: %s\n", m) })
+		b.Observe(func(m broker.Message) {
+			if m.Inline {
+				fmt.Fprintf(e.stdout, "broker published to a subscription: %s\n", m)
+				return
+			}
+			fmt.Fprintf(e.stdout, "broker: %s\n", m)
+		})
+		knobs.queue(b)
 		fmt.Fprintf(e.stdout, "embedded broker on %s\n", b.Addr())
 	} else {
+		if len(knobs.publishList) > 0 {
+			fmt.Fprintln(e.stderr, "atrun sim: --publish needs the embedded broker (no --broker): only it can publish to the flow")
+			return exitUsage
+		}
 		opts.Broker = *brokerAddr
 	}
 	if _, ok := sim.Lookup(name); !ok {
@@ -172,8 +205,34 @@ func (e *env) sim(args []string) int {
 // simFlags are the virtual modem's knobs, shared by `atrun sim` (no
 // prefix) and `atrun run --sim` (prefix "sim-").
 type simFlags struct {
-	opts   sim.Options
-	quirks defines
+	opts        sim.Options
+	quirks      defines
+	publishList []publishMsg // --publish topic=message, in order
+}
+
+// publishMsg is one --publish / --sim-publish.
+type publishMsg struct{ topic, message string }
+
+// publishFlag collects --publish TOPIC=MESSAGE in order (a topic may
+// repeat, for a flow that waits for several messages).
+type publishFlag struct{ list *[]publishMsg }
+
+func (p publishFlag) String() string { return "" }
+func (p publishFlag) Set(s string) error {
+	t, m, ok := strings.Cut(s, "=")
+	if !ok || t == "" || strings.ContainsAny(t, "+#") {
+		return fmt.Errorf("want TOPIC=MESSAGE, a topic without wildcards, got %q", s)
+	}
+	*p.list = append(*p.list, publishMsg{t, m})
+	return nil
+}
+
+// queue has b publish every --publish message to the first subscription
+// that matches it.
+func (f *simFlags) queue(b *broker.Broker) {
+	for _, m := range f.publishList {
+		b.PublishOnSubscribe(m.topic, []byte(m.message), 1)
+	}
 }
 
 func addSimFlags(fs *flag.FlagSet, prefix string, scale float64) *simFlags {
@@ -192,6 +251,7 @@ func addSimFlags(fs *flag.FlagSet, prefix string, scale float64) *simFlags {
 	fs.IntVar(&o.RebootAfter, prefix+"reboot-after", 0, "fault: the modem reboots after the N-th command")
 	fs.Int64Var(&o.Seed, prefix+"seed", 0, "seed for every random fault")
 	fs.Var(f.quirks, prefix+"quirk", "select a profile variant: name=value (repeatable; see atrun sim --quirks PROFILE)")
+	fs.Var(publishFlag{&f.publishList}, prefix+"publish", "with the embedded broker: publish `TOPIC=MESSAGE` (QoS 1) once, as soon as a subscription to TOPIC is acknowledged (repeatable)")
 	return f
 }
 

@@ -28,6 +28,7 @@ type Message struct {
 	Payload  []byte
 	QoS      byte
 	Retain   bool
+	Inline   bool // published by the broker itself (Publish, PublishOnSubscribe)
 }
 
 func (m Message) String() string {
@@ -44,6 +45,8 @@ type Broker struct {
 	observers map[int]func(Message)
 	nextID    int
 	changed   chan struct{} // closed and replaced on every message
+
+	inject injector // PublishOnSubscribe's queue
 }
 
 // Start listens on addr ("127.0.0.1:0" or "" for a free loopback port) and
@@ -61,6 +64,9 @@ func Start(addr string) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddHook(&observer{b: b}, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := srv.AddHook(&injectHook{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	l := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
@@ -168,6 +174,7 @@ func (h *observer) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		Payload:  append([]byte(nil), pk.Payload...),
 		QoS:      pk.FixedHeader.Qos,
 		Retain:   pk.FixedHeader.Retain,
+		Inline:   cl.Net.Inline,
 	})
 }
 
