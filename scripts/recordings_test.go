@@ -63,6 +63,19 @@ func TestReplayRecordings(t *testing.T) {
 			rec, err := replay.Load(f)
 			f.Close()
 			require.NoError(t, err)
+			// The header holds the params, secrets masked, so that
+			// atrun replay needs no -D.
+			values, masked, err := rec.Params()
+			require.NoError(t, err)
+			for k, v := range rc.params {
+				if secret(prog, k) {
+					require.Contains(t, masked, k, "secret param %s", k)
+					require.NotContains(t, values, k)
+				} else {
+					require.Equal(t, v, values[k], "param %s in the header", k)
+				}
+			}
+			require.Equal(t, len(rc.params), len(values)+len(masked), "params in the header: %v, masked %v", values, masked)
 			player := replay.NewPlayer(rec, replay.PlayerOptions{})
 			defer player.Close()
 			res := prog.Run(context.Background(), player, runtime.Options{Params: rc.params})
@@ -87,9 +100,20 @@ func record(t *testing.T, vendor string, prog *runtime.Program, params map[strin
 	out, err := os.Create(path)
 	require.NoError(t, err)
 	defer out.Close()
-	rec, err := replay.NewRecorder(conn, out, replay.Meta{Key: "script", Value: "scripts/" + prog.File.Path}, replay.Meta{Key: "modem", Value: "virtual " + vendor})
+	meta := append([]replay.Meta{{Key: "script", Value: "scripts/" + prog.File.Path}, {Key: "modem", Value: "virtual " + vendor}},
+		replay.ParamMeta(params, func(name string) bool { return secret(prog, name) })...)
+	rec, err := replay.NewRecorder(conn, out, meta...)
 	require.NoError(t, err)
 	res := prog.Run(ctx, rec, runtime.Options{Params: params})
 	require.NoError(t, rec.Close())
 	require.NoError(t, res.Err)
+}
+
+func secret(prog *runtime.Program, name string) bool {
+	for _, p := range prog.Params {
+		if p.Name == name {
+			return p.Secret
+		}
+	}
+	return false
 }

@@ -44,6 +44,9 @@ type Config struct {
 	// Record, if set, is where each run's session is recorded; "{port}"
 	// is replaced by the port's base name and "{run}" by the run number.
 	Record string
+	// RecordMeta are more header lines for each recording, after script,
+	// port and date (cmd/atrun puts the params there, for atrun replay).
+	RecordMeta []replay.Meta
 	// Transcript, like Record, names a transcript file per run.
 	Transcript string
 	// Report, if set, receives every record as soon as its run ends,
@@ -146,8 +149,9 @@ func (c *Config) run(ctx context.Context, t Target, n int) *runtime.Result {
 			return fail(err)
 		}
 		closers = append(closers, f)
-		rec, err := replay.NewRecorder(conn, f, replay.Meta{Key: "script", Value: c.Program.File.Path},
-			replay.Meta{Key: "port", Value: t.Port}, replay.Meta{Key: "date", Value: start.UTC().Format(time.RFC3339)})
+		meta := append([]replay.Meta{{Key: "script", Value: c.Program.File.Path},
+			{Key: "port", Value: t.Port}, {Key: "date", Value: start.UTC().Format(time.RFC3339)}}, c.RecordMeta...)
+		rec, err := replay.NewRecorder(conn, f, meta...)
 		if err != nil {
 			conn.Close()
 			f.Close()

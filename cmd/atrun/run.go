@@ -19,6 +19,7 @@ import (
 	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/report"
 	"github.com/atrun/atrun/runtime"
+	"github.com/atrun/atrun/runtime/replay"
 	"github.com/atrun/atrun/runtime/serialport"
 	"github.com/atrun/atrun/station"
 )
@@ -58,6 +59,10 @@ type runFlags struct {
 	junit        string
 	record       string
 	repeat       int
+
+	// recorded, for replay: the params a recording was made with, given
+	// the positional arguments; -D and --var-file override them.
+	recorded func(pos []string, prog *runtime.Program) (map[string]string, error)
 }
 
 type multi []string
@@ -172,6 +177,17 @@ func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, us
 		fmt.Fprintln(e.stderr, "atrun:", err)
 		return p, exitUsage
 	}
+	if f.recorded != nil {
+		base, err := f.recorded(pos, prog)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "atrun:", err)
+			return p, exitUsage
+		}
+		for k, v := range params {
+			base[k] = v
+		}
+		params = base
+	}
 	if _, err := prog.ResolveParams(params); err != nil {
 		e.printErrors(err)
 		return p, exitUsage
@@ -234,6 +250,7 @@ func (e *env) runCmd(args []string) int {
 		Repeat:     f.repeat,
 		Open:       open,
 		Record:     f.record,
+		RecordMeta: replay.ParamMeta(params, secretParam(prog)),
 		Transcript: f.transcript,
 	}
 	if cfg.Report, code = e.openReports(ctx, &f); code >= 0 {
@@ -266,6 +283,18 @@ func (e *env) runCmd(args []string) int {
 		}
 	}
 	return recordsExit(recs)
+}
+
+// secretParam reports whether prog declares the param name secret.
+func secretParam(prog *runtime.Program) func(string) bool {
+	return func(name string) bool {
+		for _, p := range prog.Params {
+			if p.Name == name {
+				return p.Secret
+			}
+		}
+		return false
+	}
 }
 
 // simSession is an in-process virtual modem for run --sim (see startSim;

@@ -19,21 +19,22 @@ func (e *env) replayCmd(args []string) int {
 	var f runFlags
 	fs := e.runFlagSet(&f)
 	speed := fs.Float64("speed", 0, "0 answers at once; 1 keeps the recorded timing; 2 twice as fast")
+	var rec *replay.Recording
+	var fromRec []string // params taken from the recording, for the log
+	f.recorded = func(pos []string, prog *runtime.Program) (map[string]string, error) {
+		var err error
+		if rec, err = loadRecording(pos[1]); err != nil {
+			return nil, err
+		}
+		return e.recordedParams(rec, pos[1], prog, &f, &fromRec)
+	}
 	p, code := e.prepare(fs, &f, args, 2, "atrun replay SCRIPT RECORDING [-D name=value ...]")
 	if code >= 0 {
 		return code
 	}
 	pos, prog, params := p.pos, p.prog, p.params
-	file, err := os.Open(pos[1])
-	if err != nil {
-		fmt.Fprintln(e.stderr, "atrun:", err)
-		return exitUsage
-	}
-	rec, err := replay.Load(file)
-	file.Close()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s:%v\n", pos[1], err)
-		return exitUsage
+	if len(fromRec) > 0 && !f.quiet && !f.jsonOut {
+		fmt.Fprintf(e.stdout, "params from %s: %s\n", pos[1], strings.Join(fromRec, " "))
 	}
 	player := replay.NewPlayer(rec, replay.PlayerOptions{Speed: *speed})
 	defer player.Close()
@@ -47,6 +48,58 @@ func (e *env) replayCmd(args []string) int {
 		return exitFailed // the script no longer matches the recorded session
 	}
 	return code
+}
+
+func loadRecording(path string) (*replay.Recording, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	rec, err := replay.Load(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%v", path, err)
+	}
+	return rec, nil
+}
+
+// recordedParams are the params the recording was made with, for the
+// replay to send the same bytes without the user knowing them. -D and
+// --var-file override them (prepare merges). A secret was masked in the
+// header: it must be given again, or the replay would send the script's
+// default and diverge at its first use for a reason the user cannot see;
+// so it is a usage error naming the param. Params the script no longer
+// declares are left out, with a note.
+func (e *env) recordedParams(rec *replay.Recording, path string, prog *runtime.Program, f *runFlags, used *[]string) (map[string]string, error) {
+	values, masked, err := rec.Params()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	given, err := e.params(f)
+	if err != nil {
+		return nil, err
+	}
+	declared := map[string]bool{}
+	for _, p := range prog.Params {
+		declared[p.Name] = true
+	}
+	for _, name := range masked {
+		if _, ok := given[name]; !ok && declared[name] {
+			return nil, fmt.Errorf("%s was recorded with the secret param %s, which its header masks: give it with -D %s=... (a replay must send the same bytes)", path, name, name)
+		}
+	}
+	out := map[string]string{}
+	for _, name := range sortedKeys(values) {
+		if !declared[name] {
+			fmt.Fprintf(e.stderr, "atrun replay: note: %s sets param %s, which %s does not declare; left out\n", path, name, prog.File.Path)
+			continue
+		}
+		out[name] = values[name]
+		if _, ok := given[name]; !ok {
+			*used = append(*used, name+"="+quoteIfNeeded(values[name]))
+		}
+	}
+	return out, nil
 }
 
 // stationCmd waits for devices and runs the flow on each as it appears.
@@ -74,6 +127,7 @@ func (e *env) stationCmd(args []string) int {
 		Repeat:     f.repeat,
 		Open:       func(port string) (io.ReadWriteCloser, error) { return openPort(port, f.serial) },
 		Record:     f.record,
+		RecordMeta: replay.ParamMeta(params, secretParam(prog)),
 		Transcript: f.transcript,
 	}
 	ctx, hard, stop := interrupts()

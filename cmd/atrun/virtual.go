@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	goruntime "runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -277,13 +276,4 @@ func quirkHelp(name string) string {
 		}
 	}
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

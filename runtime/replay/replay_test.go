@@ -569,3 +569,41 @@ func FuzzLoad(f *testing.F) {
 		require.Equal(t, 0, line+n)
 	})
 }
+
+func TestParamHeaders(t *testing.T) {
+	secret := func(n string) bool { return n == "password" || n == "psk" }
+	meta := ParamMeta(map[string]string{"topic": "a b\"c", "qos": "1", "password": "hunter22", "psk": ""}, secret)
+	var b strings.Builder
+	rec := &Recording{Meta: append([]Meta{{Key: "script", Value: "x.at"}}, meta...)}
+	if _, err := rec.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "# atrun recording v1\n# script: x.at\n# param: password=***\n# param: psk=\"\"\n# param: qos=\"1\"\n# param: topic=\"a b\\\"c\"\n"
+	if b.String() != want {
+		t.Fatalf("header:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if strings.Contains(b.String(), "hunter22") {
+		t.Fatal("the secret is in the header")
+	}
+	back, err := Load(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, masked, err := back.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(values) != 3 || values["topic"] != "a b\"c" || values["qos"] != "1" || values["psk"] != "" {
+		t.Errorf("values = %q", values)
+	}
+	if len(masked) != 1 || masked[0] != "password" {
+		t.Errorf("masked = %q, want [password]", masked)
+	}
+	bad, err := Load(strings.NewReader("# atrun recording v1\n# param: topic=unquoted\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := bad.Params(); err == nil || !strings.Contains(err.Error(), "not a Go-quoted string") {
+		t.Errorf("unquoted value: err = %v", err)
+	}
+}
