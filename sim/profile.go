@@ -32,6 +32,11 @@ type Profile struct {
 	Name string
 	// Summary is a one-line description for listings.
 	Summary string
+	// Dialect is the name of the dialect block the shipped scripts for
+	// this modem declare (dialect simcom { ... } in scripts/sim7000), so
+	// that atrun can suggest --sim for a script. Modems of one family
+	// share it (bc26 and ec20 speak quectel).
+	Dialect string
 
 	// Manufacturer, Model and Revision answer AT+CGMI, AT+CGMM and AT+CGMR
 	// unless the profile overrides those commands; Options.Firmware
@@ -205,6 +210,17 @@ func lookup(name string) (*Profile, bool) {
 		return nil, false
 	}
 	return build(), true
+}
+
+// ForDialect lists the profiles whose Dialect is dialect, sorted.
+func ForDialect(dialect string) []string {
+	var out []string
+	for _, n := range Names() {
+		if p, ok := lookup(n); ok && p.Dialect != "" && p.Dialect == dialect {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Names lists the registered profile names, sorted.

@@ -387,7 +387,7 @@ func (e *env) choosePort(f *runFlags, prog *runtime.Program, params map[string]s
 	}
 	fmt.Fprintf(&b, "\nchoose one with --port %s (or set ATRUN_PORT); `atrun ports` lists them", serialport.ExampleName())
 	if haveSim {
-		b.WriteString("; --sim sim7000 runs against a virtual modem")
+		b.WriteString("; " + simHint(prog) + " runs against a virtual modem")
 	}
 	return "", errors.New(b.String())
 }

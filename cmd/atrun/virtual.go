@@ -12,11 +12,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/atrun/atrun/lang"
+	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/sim"
 	_ "github.com/atrun/atrun/sim/all" // every profile, for --sim and atrun sim
 	"github.com/atrun/atrun/sim/broker"
@@ -30,6 +34,45 @@ const haveSim = true
 
 // buildNote is printed by atrun version.
 const buildNote = ""
+
+// simHint is the --sim that fits prog, from the dialect it declares
+// (scripts/bc26/dialect.at says dialect quectel): "--sim bc26", or
+// "--sim PROFILE" with the choices when the script declares none.
+func simHint(prog *runtime.Program) string {
+	var found []string
+	var walk func(f *lang.File)
+	walk = func(f *lang.File) {
+		for _, st := range f.Stmts {
+			switch st := st.(type) {
+			case *lang.Dialect:
+				cands := sim.ForDialect(st.Name)
+				// A family (bc26 and ec20 speak quectel): the vendor folder
+				// the dialect is declared in names the modem.
+				dir := filepath.Base(filepath.Dir(f.Path))
+				if slices.Contains(cands, dir) {
+					cands = []string{dir}
+				}
+				for _, c := range cands {
+					if !slices.Contains(found, c) {
+						found = append(found, c)
+					}
+				}
+			case *lang.Include:
+				if st.File != nil {
+					walk(st.File)
+				}
+			}
+		}
+	}
+	walk(prog.File)
+	switch len(found) {
+	case 0:
+		return "--sim PROFILE (" + strings.Join(sim.Names(), ", ") + ")"
+	case 1:
+		return "--sim " + found[0]
+	}
+	return "--sim " + found[0] + " (or --sim " + strings.Join(found[1:], ", --sim ") + ")"
+}
 
 func addRunSimFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.simName, "sim", "", "run against an in-process virtual modem: "+strings.Join(sim.Names(), ", "))

@@ -9,6 +9,8 @@ package main
 import (
 	"flag"
 	"fmt"
+
+	"github.com/atrun/atrun/runtime"
 )
 
 const notInBuild = "not in this build: this is the router build of atrun (-tags atrun_small), which leaves out the virtual modems and the embedded MQTT broker; use a full build on a PC (go install github.com/atrun/atrun/cmd/atrun@latest), or try a change without hardware with atrun replay SCRIPT RECORDING"
@@ -28,6 +30,8 @@ func addRunSimFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.brokerAddr, "broker", "", "with --sim; not in this build")
 	f.sim = &simFlags{}
 }
+
+func simHint(*runtime.Program) string { return "" }
 
 func (e *env) startSim(*runFlags) (*simSession, int) {
 	fmt.Fprintln(e.stderr, "atrun: --sim is "+notInBuild)

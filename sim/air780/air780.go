@@ -62,6 +62,7 @@ const (
 func Profile() sim.Profile {
 	return sim.Profile{
 		Name:         "air780",
+		Dialect:      "luat", // the dialect block of its scripts
 		Summary:      "AirM2M Luat Air780EP LTE Cat.1: native MQTT (MIPSTART/MCONNECT/MPUB) with TLS and cached receive",
 		Manufacturer: "AirM2M",
 		Model:        "Air780EP",

@@ -112,6 +112,7 @@ func profile(c chip, name, summary, rev string) sim.Profile {
 	}
 	return sim.Profile{
 		Name:         name,
+		Dialect:      "espat", // the dialect block of its scripts
 		Summary:      summary,
 		Manufacturer: "Espressif",
 		Model:        map[chip]string{esp8266: "ESP8266", esp32: "ESP32"}[c],

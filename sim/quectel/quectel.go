@@ -58,6 +58,7 @@ const (
 func BC26() sim.Profile {
 	p := sim.Profile{
 		Name:    "bc26",
+		Dialect: "quectel", // scripts/bc26/dialect.at
 		Summary: "Quectel BC26 NB-IoT (MT2625): QMT* native MQTT",
 		// ATI layout "Quectel_Ltd / Quectel_BC26 / Revision: ..."
 		// (assumption: the BC26 firmware naming seen in forum posts).
@@ -95,6 +96,7 @@ func BC26() sim.Profile {
 func EC20() sim.Profile {
 	p := sim.Profile{
 		Name:         "ec20",
+		Dialect:      "quectel", // scripts/ec20/dialect.at
 		Summary:      "Quectel EC20 LTE Cat 4: QMT* native MQTT",
 		Manufacturer: "Quectel",
 		Model:        "EC20F",

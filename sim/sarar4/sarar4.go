@@ -56,6 +56,7 @@ const (
 func Profile() sim.Profile {
 	return sim.Profile{
 		Name:         "sara-r4",
+		Dialect:      "ublox", // the dialect block of its scripts
 		Summary:      "u-blox SARA-R4 LTE-M/NB-IoT: USO* raw TCP/UDP sockets",
 		Manufacturer: "u-blox",
 		Model:        "SARA-R410M-02B",

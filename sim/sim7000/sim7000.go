@@ -44,6 +44,7 @@ const (
 func Profile() sim.Profile {
 	return sim.Profile{
 		Name:         "sim7000",
+		Dialect:      "simcom", // the dialect block of its scripts
 		Summary:      "SIMCom SIM7000 LTE-M/NB-IoT: CIP* raw TCP/UDP and SM* native MQTT",
 		Manufacturer: "SIMCOM INCORPORATED",
 		Model:        "SIMCOM_SIM7000E",

@@ -87,6 +87,7 @@ const (
 func Profile() sim.Profile {
 	return sim.Profile{
 		Name:         "sim8200",
+		Dialect:      "simcom_cmqtt", // the dialect block of its scripts
 		Summary:      "SIMCom SIM8200 5G (SIM7600/A76xx command set): AT+CMQTT* native MQTT with TLS",
 		Manufacturer: "SIMCOM INCORPORATED",
 		Model:        "SIMCOM_SIM8200EA-M2",
