@@ -91,7 +91,8 @@ func (s *Session) MQTTConnect(cfg MQTTConfig, done func(c *MQTTClient, err error
 	}
 	c := &MQTTClient{s: s, cfg: cfg, epoch: s.epoch.Load(), last: make(chan struct{})}
 	close(c.last)
-	addr := s.Addr(cfg.Host, cfg.Port)
+	tlsConf := s.mergeTLS(cfg.TLS, cfg.Host)
+	addr := s.addrFor(cfg.Host, cfg.Port, tlsConf)
 
 	o := paho.NewClientOptions()
 	o.AddBroker("tcp://" + addr)
@@ -126,7 +127,6 @@ func (s *Session) MQTTConnect(cfg MQTTConfig, done func(c *MQTTClient, err error
 			}
 		})
 	})
-	tlsConf := s.mergeTLS(cfg.TLS, cfg.Host)
 	o.SetCustomOpenConnectionFn(func(*url.URL, paho.ClientOptions) (net.Conn, error) {
 		ctx, cancel := context.WithTimeout(s.ctx, cfg.Timeout)
 		defer cancel()
@@ -161,6 +161,7 @@ func (s *Session) MQTTConnect(cfg MQTTConfig, done func(c *MQTTClient, err error
 			c.cl.Disconnect(0)
 			err = &MQTTRefusedError{Code: byte(rc)}
 		}
+		s.reportConnect(cfg.Host, cfg.Port, addr, tlsConf, true, err)
 		s.postOr(c.epoch, func() {
 			if err != nil {
 				done(nil, err)

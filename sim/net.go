@@ -57,6 +57,52 @@ func (s *Session) Addr(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
+// Connection is an outbound connection as Options.OnConnect sees it.
+type Connection struct {
+	Requested string // host:port as the script named it
+	Addr      string // where it went: Requested, or the broker override
+	TLS       bool
+	MQTT      bool  // an MQTT session, not a bare socket
+	Err       error // nil: up
+}
+
+func (c Connection) String() string {
+	s := c.Requested
+	if c.Addr != c.Requested {
+		s += " (redirected to " + c.Addr + ")"
+	}
+	if c.TLS {
+		s += " over TLS"
+	}
+	if c.Err != nil {
+		s += ": " + c.Err.Error()
+	}
+	return s
+}
+
+// addrFor is Addr for a connection with TLS configuration t (nil: none):
+// TLS goes to the TLS override when one is set.
+func (s *Session) addrFor(host string, port int, t *tls.Config) string {
+	if t != nil {
+		b := s.opts.BrokerTLS
+		if len(t.Certificates) > 0 && s.opts.BrokerMutualTLS != "" {
+			b = s.opts.BrokerMutualTLS
+		}
+		if b != "" {
+			if a, err := brokerAddr(b); err == nil { // checked by New
+				return a
+			}
+		}
+	}
+	return s.Addr(host, port)
+}
+
+func (s *Session) reportConnect(host string, port int, addr string, t *tls.Config, mqtt bool, err error) {
+	if f := s.opts.OnConnect; f != nil {
+		f(Connection{Requested: net.JoinHostPort(host, strconv.Itoa(port)), Addr: addr, TLS: t != nil, MQTT: mqtt, Err: err})
+	}
+}
+
 // DialConfig describes an outbound socket opened by a profile.
 type DialConfig struct {
 	Network string // "tcp" (default) or "udp"
@@ -99,7 +145,7 @@ func (s *Session) Dial(cfg DialConfig, done func(c *Conn, err error)) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 75 * time.Second
 	}
-	addr := s.Addr(cfg.Host, cfg.Port)
+	addr := s.addrFor(cfg.Host, cfg.Port, cfg.TLS)
 	ep := s.epoch.Load()
 	go func() {
 		ctx, cancel := context.WithTimeout(s.ctx, cfg.Timeout)
@@ -117,6 +163,7 @@ func (s *Session) Dial(cfg DialConfig, done func(c *Conn, err error)) {
 			}
 			nc = t
 		}
+		s.reportConnect(cfg.Host, cfg.Port, addr, cfg.TLS, false, err)
 		s.postOr(ep, func() {
 			if err != nil {
 				done(nil, err)

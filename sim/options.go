@@ -22,6 +22,16 @@ type Options struct {
 	// replaces the address of every outbound TCP connection and MQTT
 	// session, whatever host the script names.
 	Broker string
+	// BrokerTLS and BrokerMutualTLS, if set, replace Broker for TLS
+	// connections: one that presents a client certificate goes to
+	// BrokerMutualTLS (when set), any other TLS one to BrokerTLS. The
+	// embedded broker's TLS listeners (atrun run --broker embedded).
+	BrokerTLS, BrokerMutualTLS string
+	// OnConnect, if set, is told of every outbound connection (socket or
+	// MQTT session) once it is up or has failed, with the address it was
+	// redirected to, so that a tool can say where a failed connection
+	// really went. It is called from any goroutine and must not block.
+	OnConnect func(Connection)
 	// TLS, if set, is the base TLS configuration for TLS sessions (root
 	// CAs of a test broker, InsecureSkipVerify); profiles add certificates.
 	TLS *tls.Config
@@ -101,9 +111,11 @@ func (o *Options) check() error {
 	if err := checkDigits("IMSI", o.IMSI, 6, 15); err != nil {
 		return err
 	}
-	if o.Broker != "" {
-		if _, err := brokerAddr(o.Broker); err != nil {
-			return err
+	for _, b := range []string{o.Broker, o.BrokerTLS, o.BrokerMutualTLS} {
+		if b != "" {
+			if _, err := brokerAddr(b); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

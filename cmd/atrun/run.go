@@ -227,6 +227,14 @@ func (e *env) runCmd(args []string) int {
 		defer vm.close()
 		open = vm.open
 		targets = []station.Target{{Port: vm.port}}
+		// The shipped TLS flows take the CA and client certificate as
+		// ca_file, client_cert, client_key: unless given, they are the
+		// embedded broker's, so that its TLS listeners can be tried.
+		for name, path := range vm.tlsParams {
+			if _, given := params[name]; !given && declaresParam(prog, name) {
+				params[name] = path
+			}
+		}
 	} else {
 		if targets, err = e.targets(&f, prog, params); err != nil {
 			fmt.Fprintln(e.stderr, "atrun:", err)
@@ -266,6 +274,9 @@ func (e *env) runCmd(args []string) int {
 	defer stopDashboard()
 	if vm != nil && vm.broker != "" && !f.jsonOut && !f.quiet {
 		fmt.Fprintf(e.stdout, "embedded broker on %s\n", vm.broker)
+		if vm.tlsNote != "" {
+			fmt.Fprintln(e.stdout, vm.tlsNote)
+		}
 	}
 	var recs []report.Record
 	if len(targets) == 1 && f.repeat <= 1 {
@@ -276,6 +287,13 @@ func (e *env) runCmd(args []string) int {
 	if vm != nil && vm.broker != "" && !f.jsonOut {
 		vm.received(e.stdout)
 	}
+	if vm != nil && vm.failedConnections != nil {
+		// The flow's message names the address it asked for; say where
+		// --broker sent the connection and why it failed.
+		for _, c := range vm.failedConnections() {
+			fmt.Fprintf(e.stderr, "virtual modem: connection to %s\n", c)
+		}
+	}
 	if f.junit != "" {
 		if err := writeJUnit(f.junit, prog.File.Path, recs); err != nil {
 			fmt.Fprintln(e.stderr, "atrun:", err)
@@ -283,6 +301,16 @@ func (e *env) runCmd(args []string) int {
 		}
 	}
 	return recordsExit(recs)
+}
+
+// declaresParam reports whether prog declares the param name.
+func declaresParam(prog *runtime.Program, name string) bool {
+	for _, p := range prog.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // secretParam reports whether prog declares the param name secret.
@@ -305,6 +333,14 @@ type simSession struct {
 	broker   string          // the embedded broker's address, if one runs
 	received func(io.Writer) // prints what the embedded broker received
 	close    func()
+	// tlsParams are the embedded broker's throw-away CA and client
+	// certificate files, by the param names of the shipped TLS flows
+	// (ca_file, client_cert, client_key); tlsNote says where they are.
+	tlsParams map[string]string
+	tlsNote   string
+	// failedConnections are the virtual modem's connections that failed,
+	// each naming where it was redirected.
+	failedConnections func() []string
 }
 
 // runSingle runs on one port with the step log.

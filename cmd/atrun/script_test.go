@@ -16,6 +16,7 @@ import (
 	"github.com/atrun/atrun/report"
 
 	"github.com/atrun/atrun/sim"
+	"github.com/atrun/atrun/sim/broker"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -96,6 +97,16 @@ func TestScripts(t *testing.T) {
 					}
 				}()
 				ts.Setenv("SILENTADDR", l.Addr().String())
+			},
+			"otherpki": func(ts *testscript.TestScript, neg bool, args []string) {
+				// otherpki DIR: a CA and client certificate unrelated to
+				// any broker's, as ca.pem, client.pem, client.key in DIR.
+				p, err := broker.NewPKI()
+				ts.Check(err)
+				dir := ts.MkAbs(args[0])
+				ts.Check(os.MkdirAll(dir, 0o755))
+				_, err = p.WriteFiles(dir)
+				ts.Check(err)
 			},
 			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
 				// waitfor FILE: until a background command has created it.

@@ -16,6 +16,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -90,14 +91,43 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 		fmt.Fprintln(e.stderr, "atrun run: --sim-publish needs --broker embedded: only the embedded broker can publish to the flow")
 		return nil, exitUsage
 	}
+	var pkiDir string
+	var tlsParams map[string]string
 	if f.brokerAddr == "embedded" {
-		var err error
-		if brk, err = broker.Start("127.0.0.1:0"); err != nil {
+		// TLS listeners with a throw-away CA, whose files a flow can use.
+		pki, err := broker.NewPKI()
+		if err == nil {
+			pkiDir, err = os.MkdirTemp("", "atrun-pki-")
+		}
+		var files broker.PKIFiles
+		if err == nil {
+			files, err = pki.WriteFiles(pkiDir)
+		}
+		if err == nil {
+			brk, err = broker.StartWith(broker.Options{Addr: "127.0.0.1:0", TLS: &pki})
+		}
+		if err != nil {
+			if pkiDir != "" {
+				os.RemoveAll(pkiDir)
+			}
 			fmt.Fprintln(e.stderr, "atrun: embedded broker:", err)
 			return nil, exitTransport
 		}
 		opts.Broker = brk.Addr()
+		opts.BrokerTLS, opts.BrokerMutualTLS = brk.TLSAddr(), brk.MutualTLSAddr()
+		tlsParams = map[string]string{"ca_file": files.CA, "client_cert": files.ClientCert, "client_key": files.ClientKey}
 		f.sim.queue(brk)
+	}
+	var connMu sync.Mutex
+	var failed []string
+	if opts.Broker != "" {
+		opts.OnConnect = func(c sim.Connection) {
+			if c.Err != nil {
+				connMu.Lock()
+				failed = append(failed, c.String())
+				connMu.Unlock()
+			}
+		}
 	}
 	if _, err := sim.New(f.simName, opts); err != nil {
 		if brk != nil {
@@ -115,7 +145,20 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 			if brk != nil {
 				brk.Close()
 			}
+			if pkiDir != "" {
+				os.RemoveAll(pkiDir)
+			}
 		},
+		tlsParams: tlsParams,
+		failedConnections: func() []string {
+			connMu.Lock()
+			defer connMu.Unlock()
+			return append([]string(nil), failed...)
+		},
+	}
+	if brk != nil {
+		s.tlsNote = fmt.Sprintf("embedded broker: TLS on %s, mutual TLS on %s; throw-away CA and client certificate in %s (ca_file, client_cert and client_key default to them)",
+			brk.TLSAddr(), brk.MutualTLSAddr(), pkiDir)
 	}
 	if brk != nil {
 		s.broker = brk.Addr()

@@ -16,67 +16,27 @@ import (
 	"time"
 
 	"github.com/atrun/atrun/internal/testbroker"
+	"github.com/atrun/atrun/sim/broker"
 )
 
 // PKI is a throw-away CA with a server certificate for 127.0.0.1 and
 // localhost and a client certificate ("atrun-client"), all PEM; keys are
-// "EC PRIVATE KEY" blocks. Certificates are valid for an hour either side
+// "EC PRIVATE KEY" blocks. Certificates are valid for a day either side
 // of now.
 type PKI struct {
 	CA, ServerCert, ServerKey, ClientCert, ClientKey []byte
 }
 
-// NewPKI makes a fresh PKI. Two calls give unrelated CAs, so the second
-// serves as the wrong CA.
+// NewPKI makes a fresh PKI (broker.NewPKI, which the embedded broker's
+// TLS listeners use). Two calls give unrelated CAs, so the second serves
+// as the wrong CA.
 func NewPKI(t testing.TB) PKI {
 	t.Helper()
-	caKey := newKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "atrun test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	p, err := broker.NewPKI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage, server bool) ([]byte, []byte) {
-		k := newKey(t)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: cn},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		}
-		if server {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-			tmpl.DNSNames = []string{"localhost"}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, err := x509.MarshalECPrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
-	}
-	p := PKI{CA: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
-	p.ServerCert, p.ServerKey = leaf(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, true)
-	p.ClientCert, p.ClientKey = leaf(3, "atrun-client", x509.ExtKeyUsageClientAuth, false)
-	return p
+	return PKI(p)
 }
 
 // MosquittoFiles writes the CA, the server certificate and its key to a

@@ -37,8 +37,8 @@ func (m Message) String() string {
 
 // Broker is a running embedded broker.
 type Broker struct {
-	srv  *mqtt.Server
-	addr string
+	srv                       *mqtt.Server
+	addr, tlsAddr, mutualAddr string
 
 	mu        sync.Mutex
 	received  []Message
@@ -52,6 +52,22 @@ type Broker struct {
 // Start listens on addr ("127.0.0.1:0" or "" for a free loopback port) and
 // serves until Close.
 func Start(addr string) (*Broker, error) {
+	return StartWith(Options{Addr: addr})
+}
+
+// Options configure StartWith.
+type Options struct {
+	// Addr is the plain MQTT listener, "127.0.0.1:0" if empty.
+	Addr string
+	// TLS, if set, adds two TLS listeners on free loopback ports with the
+	// PKI's server certificate: TLSAddr asks for no client certificate,
+	// MutualTLSAddr requires one signed by the PKI's CA.
+	TLS *PKI
+}
+
+// StartWith starts a broker with the listeners o asks for.
+func StartWith(o Options) (*Broker, error) {
+	addr := o.Addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -73,13 +89,47 @@ func Start(addr string) (*Broker, error) {
 	if err := srv.AddListener(l); err != nil {
 		return nil, fmt.Errorf("broker: listen on %q: %w", addr, err)
 	}
+	var tlsL, mutualL *listeners.TCP
+	if o.TLS != nil {
+		for _, mutual := range []bool{false, true} {
+			conf, err := o.TLS.serverTLS(mutual)
+			if err != nil {
+				srv.Close()
+				return nil, fmt.Errorf("broker: %w", err)
+			}
+			id := "tls"
+			if mutual {
+				id = "mutual-tls"
+			}
+			tl := listeners.NewTCP(listeners.Config{ID: id, Address: "127.0.0.1:0", TLSConfig: conf})
+			if err := srv.AddListener(tl); err != nil {
+				srv.Close()
+				return nil, fmt.Errorf("broker: %s listener: %w", id, err)
+			}
+			if mutual {
+				mutualL = tl
+			} else {
+				tlsL = tl
+			}
+		}
+	}
 	if err := srv.Serve(); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.addr = l.Address()
+	if tlsL != nil {
+		b.tlsAddr, b.mutualAddr = tlsL.Address(), mutualL.Address()
+	}
 	return b, nil
 }
+
+// TLSAddr is the TLS listener that asks for no client certificate, and
+// MutualTLSAddr the one that requires one; "" without Options.TLS.
+func (b *Broker) TLSAddr() string { return b.tlsAddr }
+
+// MutualTLSAddr: see TLSAddr.
+func (b *Broker) MutualTLSAddr() string { return b.mutualAddr }
 
 // Addr is the listening address, host:port.
 func (b *Broker) Addr() string { return b.addr }
