@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,6 +201,75 @@ func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, us
 }
 
 func (e *env) runCmd(args []string) int {
+	return e.jsonErrors(args, func() int { return e.runFlow(args) })
+}
+
+// jsonErrors runs cmd; with --json on the command line, an error that
+// ends it before a run's summary (a bad flag or param, a script that does
+// not check, no port) also comes as one JSON line on stdout, as a run's
+// summary would: {"event":"finished","status":"error","kind":"usage",...}.
+// The words still go to stderr.
+func (e *env) jsonErrors(args []string, cmd func() int) int {
+	if !jsonRequested(args) {
+		return cmd()
+	}
+	stdout, stderr := e.stdout, e.stderr
+	out := &countingWriter{w: stdout}
+	var msg strings.Builder
+	e.stdout, e.stderr = out, io.MultiWriter(stderr, &msg)
+	code := cmd()
+	e.stdout, e.stderr = stdout, stderr
+	if code == exitOK || out.n > 0 {
+		return code
+	}
+	kind := "usage"
+	if code == exitTransport {
+		kind = "transport"
+	} else if code != exitUsage {
+		kind = "failed"
+	}
+	var lines []string
+	for _, l := range strings.Split(msg.String(), "\n") {
+		// Not the source line and caret under an error: a JSON reader
+		// has the position.
+		if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "    ") {
+			lines = append(lines, strings.TrimRight(l, " "))
+		}
+	}
+	m := map[string]any{"event": "finished", "status": "error", "kind": kind, "exit_code": code}
+	if len(lines) > 0 {
+		m["error"] = strings.TrimPrefix(lines[0], "atrun: ")
+		m["messages"] = lines
+	}
+	writeJSONLine(stdout, m)
+	return code
+}
+
+// jsonRequested: --json is among args (before any "--").
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true":
+			return true
+		}
+	}
+	return false
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+func (e *env) runFlow(args []string) int {
 	var f runFlags
 	p, code := e.prepare(e.runFlagSet(&f), &f, args, 1, "atrun run SCRIPT [flags]")
 	if code >= 0 {
@@ -280,7 +348,7 @@ func (e *env) runCmd(args []string) int {
 	}
 	var recs []report.Record
 	if len(targets) == 1 && f.repeat <= 1 {
-		recs = e.runSingle(ctx, cfg, targets[0], &f)
+		recs = e.runSingle(ctx, cfg, targets[0], &f, vm)
 	} else {
 		recs = e.runMany(ctx, cfg, targets, &f)
 	}
@@ -338,16 +406,33 @@ type simSession struct {
 	// (ca_file, client_cert, client_key); tlsNote says where they are.
 	tlsParams map[string]string
 	tlsNote   string
+	// observe, with --json, has every message the embedded broker
+	// receives or publishes to the flow passed to f as a JSON event;
+	// settle waits (up to a second) for a publish still on its way.
+	observe func(f func(map[string]any)) (stop func())
+	settle  func()
 	// failedConnections are the virtual modem's connections that failed,
 	// each naming where it was redirected.
 	failedConnections func() []string
 }
 
 // runSingle runs on one port with the step log.
-func (e *env) runSingle(ctx context.Context, cfg *station.Config, t station.Target, f *runFlags) []report.Record {
+func (e *env) runSingle(ctx context.Context, cfg *station.Config, t station.Target, f *runFlags, vm *simSession) []report.Record {
 	log := &stepLog{w: e.stdout, json: f.jsonOut, quiet: f.quiet, port: t.Port}
 	cfg.OnEvent = func(_ station.Target, _ int, ev runtime.Event) { log.event(ev) }
+	if vm != nil && vm.observe != nil && f.jsonOut {
+		stop := vm.observe(func(m map[string]any) {
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			m["port"] = t.Port
+			log.writeJSON(m)
+		})
+		defer stop()
+	}
 	cfg.OnDone = func(rec report.Record, res *runtime.Result, err error) {
+		if vm != nil && vm.settle != nil && f.jsonOut {
+			vm.settle() // the broker's events before the summary
+		}
 		e.finish(cfg.Program, res, log, t.Port)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "atrun: report:", err)
@@ -532,6 +617,7 @@ type stepLog struct {
 
 	retryPos lang.Pos // the step being retried, and how often so far
 	retries  int
+	emitted  map[string]string // --json: the last emit event's value by name
 }
 
 // retryCause is why a step is retried, without the position and step
@@ -553,6 +639,12 @@ func (l *stepLog) event(ev runtime.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.json {
+		if ev.Kind == runtime.EvEmit {
+			if l.emitted == nil {
+				l.emitted = map[string]string{}
+			}
+			l.emitted[ev.Name] = ev.Value
+		}
 		l.writeJSON(jsonEvent(ev, l.port))
 		return
 	}
@@ -647,15 +739,17 @@ func jsonEvent(ev runtime.Event, port string) map[string]any {
 func (l *stepLog) summary(res *runtime.Result, code int) {
 	m := map[string]any{"event": "finished", "port": l.port, "status": "pass", "exit_code": code,
 		"duration_ms": float64(res.End.Sub(res.Start).Microseconds()) / 1000}
+	// The values as the emit events showed them (text, secrets masked),
+	// so that a value has one type in the events, the summary and the
+	// records (report.Value is text too).
 	emitted := map[string]any{}
-	var names []string
 	for _, em := range res.Emitted {
-		if _, ok := emitted[em.Name]; !ok {
-			names = append(names, em.Name)
+		if v, ok := l.emitted[em.Name]; ok {
+			emitted[em.Name] = v
+		} else {
+			emitted[em.Name], _ = report.Render(em.Value)
 		}
-		emitted[em.Name] = em.Value
 	}
-	sort.Strings(names)
 	if len(emitted) > 0 {
 		m["emitted"] = emitted
 	}

@@ -16,6 +16,10 @@ import (
 
 // replayCmd runs a script against a recorded session.
 func (e *env) replayCmd(args []string) int {
+	return e.jsonErrors(args, func() int { return e.replayFlow(args) })
+}
+
+func (e *env) replayFlow(args []string) int {
 	var f runFlags
 	fs := e.runFlagSet(&f)
 	speed := fs.Float64("speed", 0, "0 answers at once; 1 keeps the recorded timing; 2 twice as fast")

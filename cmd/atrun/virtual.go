@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/atrun/atrun/lang"
+	"github.com/atrun/atrun/report"
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/sim"
 	_ "github.com/atrun/atrun/sim/all" // every profile, for --sim and atrun sim
@@ -157,6 +158,23 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 		},
 	}
 	if brk != nil {
+		s.settle = func() {
+			for _, m := range brk.Received() {
+				if !m.Inline {
+					return
+				}
+			}
+			if msgs, _ := brk.Injected(); len(msgs) > 0 {
+				return // a subscribe flow: nothing to wait for
+			}
+			// A QoS 0 publish may still be on its way when the modem says OK.
+			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			brk.Wait(wctx, func(m broker.Message) bool { return !m.Inline })
+			cancel()
+		}
+		s.observe = func(f func(map[string]any)) func() {
+			return brk.Observe(func(m broker.Message) { f(brokerEvent(m)) })
+		}
 		s.tlsNote = fmt.Sprintf("embedded broker: TLS on %s, mutual TLS on %s; throw-away CA and client certificate in %s (ca_file, client_cert and client_key default to them)",
 			brk.TLSAddr(), brk.MutualTLSAddr(), pkiDir)
 	}
@@ -194,6 +212,27 @@ func (e *env) startSim(f *runFlags) (*simSession, int) {
 		}
 	}
 	return s, -1
+}
+
+// brokerEvent is a message the embedded broker carried, as a --json
+// event: "broker_received" from a client (the modem), "broker_published"
+// when the broker published it to the flow (--sim-publish). A payload
+// that is not UTF-8 text is hex, with "encoding":"hex", as in records.
+func brokerEvent(m broker.Message) map[string]any {
+	kind := "broker_received"
+	if m.Inline {
+		kind = "broker_published"
+	}
+	payload, enc := report.Render(m.Payload)
+	ev := map[string]any{"event": kind, "time": time.Now().Format(time.RFC3339Nano), "topic": m.Topic,
+		"payload": payload, "qos": m.QoS, "retain": m.Retain}
+	if enc != "" {
+		ev["encoding"] = enc
+	}
+	if !m.Inline {
+		ev["client_id"] = m.ClientID
+	}
+	return ev
 }
 
 func (e *env) sim(args []string) int {
