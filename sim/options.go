@@ -32,6 +32,11 @@ type Options struct {
 	// redirected to, so that a tool can say where a failed connection
 	// really went. It is called from any goroutine and must not block.
 	OnConnect func(Connection)
+	// OnBoot, if set, is told when the modem starts booting (ready false,
+	// with how long the boot takes: input is lost meanwhile) and when it
+	// is done and takes commands (ready true). It runs on the session
+	// goroutine and must not block.
+	OnBoot func(ready bool, boot time.Duration)
 	// TLS, if set, is the base TLS configuration for TLS sessions (root
 	// CAs of a test broker, InsecureSkipVerify); profiles add certificates.
 	TLS *tls.Config

@@ -472,12 +472,18 @@ func (s *Session) reboot() {
 	s.regStat, s.attached = 0, false
 	s.booting = true
 	s.newState()
+	if f := s.opts.OnBoot; f != nil {
+		f(false, s.Scale(s.profile.BootTime))
+	}
 	s.After(s.profile.BootTime, s.bootDone)
 }
 
 func (s *Session) bootDone() {
 	s.booting = false
 	s.inbuf = nil
+	if f := s.opts.OnBoot; f != nil {
+		f(true, 0)
+	}
 	for _, l := range s.profile.Boot {
 		s.Reply(l)
 	}

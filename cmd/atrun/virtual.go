@@ -266,6 +266,18 @@ func (e *env) sim(args []string) int {
 	}
 	opts := knobs.options()
 	opts.ColdBoot = true
+	// A modem ignores input while it boots (3 s for some): say so, and
+	// when it takes commands.
+	var outMu sync.Mutex
+	opts.OnBoot = func(ready bool, boot time.Duration) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		if ready {
+			fmt.Fprintf(e.stdout, "%s: ready for commands\n", name)
+		} else if boot > 0 {
+			fmt.Fprintf(e.stdout, "%s: booting, input is ignored for %s\n", name, roundMs(boot))
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *brokerAddr == "" {
