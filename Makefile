@@ -8,6 +8,7 @@ all: build
 # Static (no cgo): runs on any glibc, on musl (OpenWrt) and in scratch
 # containers.
 build:
+	@echo "building $(BIN) (the first build compiles every dependency: a minute or so, silently)"
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/atrun
 
 # cross builds every release target, static and stripped, into bin/cross/
@@ -59,14 +60,17 @@ deps:
 		{ $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y $$missing; }; }
 
 vet:
+	@echo "go vet: compiles every package first (a minute or so the first time, silently)"
 	$(GO) vet ./...
 
 test: deps vet
+	@echo "go test: compiles each package's tests, then runs them; a package prints one line when it is done (several minutes)"
 	$(GO) test -count=1 -timeout 15m ./...
 
 # demo: the SIM7000 publish flow against a virtual SIM7000 (in-process) and an
 # embedded MQTT broker; shows the step log and what the broker received.
 demo: build
+	@echo "running the SIM7000 publish flow against a virtual SIM7000 and an embedded broker"
 	./$(BIN) run scripts/sim7000/publish.at --sim sim7000 --broker embedded \
 		-D topic=atrun/demo -D message="hello from a virtual SIM7000" -D qos=1
 
