@@ -106,12 +106,17 @@ func (p PKI) WriteFiles(dir string) (PKIFiles, error) {
 
 // serverTLS is the listeners' TLS configuration: the server certificate,
 // and with mutual a client certificate signed by the CA is required.
+// TLS 1.2 at most, as the modems speak it: then a refused client
+// certificate fails the handshake itself, so the modem reports a failed
+// connection, every time. (In TLS 1.3 the client's handshake ends before
+// the server has checked its certificate, and the refusal arrives later,
+// as the link closing, sooner or later depending on the load.)
 func (p PKI) serverTLS(mutual bool) (*tls.Config, error) {
 	pair, err := tls.X509KeyPair(p.ServerCert, p.ServerKey)
 	if err != nil {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
-	c := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	c := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12}
 	if mutual {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(p.CA) {
