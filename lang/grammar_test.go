@@ -15,14 +15,7 @@ func TestGrammarSyntax(t *testing.T) {
 		"let", "if", "repeat", "flow", "call", "sleep", "log", "emit", "fail", "finally", "dialect",
 	}, syn.keywords)
 
-	type ctx struct {
-		prefix []string
-		stop   exprStop
-	}
-	var got []ctx
-	for _, c := range syn.exprs {
-		got = append(got, ctx{c.prefix, c.stop})
-	}
+	type ctx = exprContext
 	assert.ElementsMatch(t, []ctx{
 		{[]string{"param", anyIdent, "="}, exprStop{words: []string{"secret"}}},
 		{[]string{"write"}, exprStop{}},
@@ -35,7 +28,7 @@ func TestGrammarSyntax(t *testing.T) {
 		{[]string{"log"}, exprStop{}},
 		{[]string{"emit", anyIdent, "="}, exprStop{}},
 		{[]string{"fail"}, exprStop{}},
-	}, got)
+	}, syn.exprs)
 }
 
 func TestExprContextMatch(t *testing.T) {
