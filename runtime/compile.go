@@ -220,7 +220,7 @@ func (c *compiler) expr(e *lang.Expr) *vm.Program {
 	}
 	src, rewritten := lang.InterpolateLiterals(e.Source)
 	prog, err := compileExpr(src, c.exprConfig(), func(tree ast.Node) {
-		c.errs = append(c.errs, checkOptions(e, tree, rewritten)...)
+		c.errs = append(c.errs, CheckOptions(e, tree, rewritten)...)
 	})
 	if err != nil {
 		le := exprError(e, err)

@@ -9,11 +9,13 @@ import (
 	"github.com/expr-lang/expr/ast"
 )
 
-// checkOptions finds literal option maps passed to builtins that take one
+// CheckOptions finds literal option maps passed to builtins that take one
 // ({qso: 1} for mqtt_publish) and reports keys the builtin does not know,
 // so that `atrun check` catches them before any byte is sent. Maps built
-// at run time are checked when the builtin runs.
-func checkOptions(e *lang.Expr, root ast.Node, rewritten bool) lang.ErrorList {
+// at run time are checked when the builtin runs. rewritten says e's
+// source was rewritten (see lang.InterpolateLiterals), so columns do not
+// map back and the expression's own position is used.
+func CheckOptions(e *lang.Expr, root ast.Node, rewritten bool) lang.ErrorList {
 	var errs lang.ErrorList
 	ast.Find(root, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallNode)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -15,7 +14,6 @@ import (
 	"github.com/atrun/atrun/runtime"
 	"github.com/atrun/atrun/runtime/serialport"
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
 )
 
 func (e *env) eval(args []string) int {
@@ -29,9 +27,11 @@ func (e *env) eval(args []string) int {
 		fmt.Fprintf(e.stderr, "atrun eval: %v\n", err)
 		return exitUsage
 	}
-	if errs := optionErrors(prog.Node()); len(errs) > 0 {
-		for _, msg := range errs {
-			fmt.Fprintf(e.stderr, "atrun eval: %s\n", msg)
+	// A misspelt key in an option map written out in the call is a
+	// mistake in what was typed: a usage error, as check reports it.
+	if errs := runtime.CheckOptions(&lang.Expr{Source: args[0]}, prog.Node(), false); len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(e.stderr, "atrun eval: %s\n", err.Msg)
 		}
 		return exitUsage
 	}
@@ -42,40 +42,6 @@ func (e *env) eval(args []string) int {
 	}
 	fmt.Fprintln(e.stdout, formatValue(v))
 	return exitOK
-}
-
-// optionErrors finds keys a builtin does not know in an option map written
-// out in the call (mqtt_publish(t, p, {qso: 1})): a mistake in what was
-// typed, so a usage error, as atrun check reports it in a script. A map
-// built at run time is checked by the builtin when it runs.
-func optionErrors(root ast.Node) []string {
-	var errs []string
-	ast.Find(root, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallNode)
-		if !ok {
-			return false
-		}
-		id, ok := call.Callee.(*ast.IdentifierNode)
-		if !ok {
-			return false
-		}
-		f, ok := builtins.Lookup(id.Value)
-		if !ok || f.Options == nil || len(call.Arguments) <= f.Options.Arg {
-			return false
-		}
-		m, ok := call.Arguments[f.Options.Arg].(*ast.MapNode)
-		if !ok {
-			return false
-		}
-		for _, pair := range m.Pairs {
-			key, ok := pair.(*ast.PairNode).Key.(*ast.StringNode)
-			if ok && !slices.Contains(f.Options.Keys, key.Value) {
-				errs = append(errs, fmt.Sprintf("%s: unknown option %q%s", id.Value, key.Value, lang.DidYouMean(key.Value, f.Options.Keys)))
-			}
-		}
-		return false
-	})
-	return errs
 }
 
 // formatValue prints a value; byte strings that are not text print as hex.
