@@ -12,11 +12,14 @@ import (
 // parser, the statement keywords and where the lexer reads an expression
 // are all derived from them, so a new statement is declared here and in
 // ast.go only (and given a meaning in runtime).
+//
+// participle tries them in this order, each with an allocation, so the
+// statements flows use most come first.
 func statements() []Stmt {
 	return []Stmt{
-		&Param{}, &TimeoutStmt{}, &Abort{}, &Include{}, &Send{}, &Write{}, &Expect{},
-		&RetryBlock{}, &Read{}, &On{}, &Let{}, &If{}, &Repeat{}, &Flow{}, &Call{},
-		&Sleep{}, &Log{}, &Emit{}, &Fail{}, &Finally{}, &Dialect{},
+		&Send{}, &Let{}, &Call{}, &If{}, &Expect{}, &Fail{}, &Emit{}, &Log{},
+		&Write{}, &Sleep{}, &RetryBlock{}, &Read{}, &Repeat{}, &Param{},
+		&Include{}, &Flow{}, &TimeoutStmt{}, &Abort{}, &On{}, &Finally{}, &Dialect{},
 	}
 }
 
