@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -32,6 +31,7 @@ const (
 )
 
 func main() {
+	startupGC(os.Args[1:])
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -75,8 +75,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "atrun", version+buildNote)
 		return exitOK
 	}
-	if strings.HasSuffix(cmd, ".at") || strings.ContainsAny(cmd, `/`+string(os.PathSeparator)) {
-		return e.runCmd(args) // a bare script path means run
+	if isScriptPath(cmd) {
+		return e.runCmd(args)
 	}
 	fmt.Fprintf(stderr, "atrun: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage

@@ -167,6 +167,7 @@ func (e *env) prepare(fs *flag.FlagSet, f *runFlags, args []string, npos int, us
 		return p, exitUsage
 	}
 	prog, err := runtime.Load(pos[0], nil)
+	scriptLoaded()
 	if err != nil {
 		e.printErrors(err)
 		return p, exitUsage
