@@ -3,16 +3,12 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/runtime"
@@ -262,39 +258,6 @@ func newMasker(params map[string]string, secrets []string) func(string) string {
 	return runtime.NewRedactor(vals...).String
 }
 
-// Render turns an emitted value into text. Bytes and strings that are not
-// valid UTF-8 come back as lowercase hex with encoding "hex"; otherwise
-// encoding is "".
-func Render(v any) (text, encoding string) {
-	switch x := v.(type) {
-	case nil:
-		return "", ""
-	case string:
-		return textOrHex([]byte(x))
-	case []byte:
-		return textOrHex(x)
-	case int:
-		return strconv.Itoa(x), ""
-	case int64:
-		return strconv.FormatInt(x, 10), ""
-	case uint64:
-		return strconv.FormatUint(x, 10), ""
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), ""
-	case bool:
-		return strconv.FormatBool(x), ""
-	case fmt.Stringer:
-		return textOrHex([]byte(x.String()))
-	}
-	if b, err := json.Marshal(v); err == nil {
-		return string(b), ""
-	}
-	return textOrHex([]byte(fmt.Sprint(v)))
-}
-
-func textOrHex(b []byte) (string, string) {
-	if utf8.Valid(b) {
-		return string(b), ""
-	}
-	return hex.EncodeToString(b), "hex"
-}
+// Render turns an emitted value into text: runtime.Show's text, as
+// lowercase hex with encoding "hex" when it is not valid UTF-8.
+func Render(v any) (text, encoding string) { return runtime.TextOrHex(runtime.Show(v)) }

@@ -67,7 +67,7 @@ type Event struct {
 	Matched  string        // the line that completed the step
 	Captures []Capture     // values bound by the step
 	Name     string        // for EvEmit
-	Value    string        // for EvEmit and EvLog
+	Value    string        // for EvEmit and EvLog, as Show has it: any bytes (see ValueText)
 	Err      error         // for EvRetry: why
 }
 
@@ -508,7 +508,7 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 		if err != nil {
 			return err
 		}
-		r.event(Event{Kind: EvLog, Pos: s.Pos, Value: r.redact(toString(v))})
+		r.event(Event{Kind: EvLog, Pos: s.Pos, Value: Show(v)})
 		return nil
 	case *lang.Emit:
 		var v any
@@ -524,7 +524,7 @@ func (r *run) stmt(ctx context.Context, s lang.Stmt) error {
 			}
 		}
 		r.res.Emitted = append(r.res.Emitted, Emitted{Name: s.Name, Value: v})
-		r.event(Event{Kind: EvEmit, Pos: s.Pos, Name: s.Name, Value: r.redact(toString(v))})
+		r.event(Event{Kind: EvEmit, Pos: s.Pos, Name: s.Name, Value: Show(v)})
 		return nil
 	case *lang.Fail:
 		v, err := r.eval(s.Message)

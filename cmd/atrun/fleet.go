@@ -218,9 +218,9 @@ func (b *board) event(t station.Target, run int, ev runtime.Event) {
 	case runtime.EvStep:
 		b.line(t.Port, fmt.Sprintf("%9s  %s", roundMs(ev.Elapsed), ev.Step))
 	case runtime.EvEmit:
-		b.line(t.Port, fmt.Sprintf("%9s  emit %s = %s", "", ev.Name, quoteIfNeeded(ev.Value)))
+		b.line(t.Port, fmt.Sprintf("%9s  emit %s = %s", "", ev.Name, emitText(ev)))
 	case runtime.EvLog:
-		b.line(t.Port, fmt.Sprintf("%9s  log: %s", "", ev.Value))
+		b.line(t.Port, fmt.Sprintf("%9s  log: %s", "", logText(ev)))
 	case runtime.EvRetry:
 		b.line(t.Port, fmt.Sprintf("%9s  retry %s (%v)", "", ev.Step, ev.Err))
 	case runtime.EvFinally:

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atrun/atrun/lang"
 	"github.com/atrun/atrun/report"
@@ -618,7 +619,7 @@ type stepLog struct {
 
 	retryPos lang.Pos // the step being retried, and how often so far
 	retries  int
-	emitted  map[string]string // --json: the last emit event's value by name
+	emitted  map[string]report.Value // --json: the last emit event's value by name
 }
 
 // retryCause is why a step is retried, without the position and step
@@ -642,9 +643,10 @@ func (l *stepLog) event(ev runtime.Event) {
 	if l.json {
 		if ev.Kind == runtime.EvEmit {
 			if l.emitted == nil {
-				l.emitted = map[string]string{}
+				l.emitted = map[string]report.Value{}
 			}
-			l.emitted[ev.Name] = ev.Value
+			text, enc := ev.ValueText()
+			l.emitted[ev.Name] = report.Value{Name: ev.Name, Value: text, Encoding: enc}
 		}
 		l.writeJSON(jsonEvent(ev, l.port))
 		return
@@ -667,9 +669,9 @@ func (l *stepLog) event(ev runtime.Event) {
 		}
 		fmt.Fprintln(l.w, line)
 	case runtime.EvLog:
-		fmt.Fprintf(l.w, "%9s  log: %s\n", "", ev.Value)
+		fmt.Fprintf(l.w, "%9s  log: %s\n", "", logText(ev))
 	case runtime.EvEmit:
-		fmt.Fprintf(l.w, "%9s  emit %s = %s\n", "", ev.Name, quoteIfNeeded(ev.Value))
+		fmt.Fprintf(l.w, "%9s  emit %s = %s\n", "", ev.Name, emitText(ev))
 	case runtime.EvHandler:
 		fmt.Fprintf(l.w, "%9s  on %q\n", "", ev.Matched)
 	case runtime.EvRetry:
@@ -683,6 +685,28 @@ func (l *stepLog) event(ev runtime.Event) {
 	case runtime.EvFinally:
 		fmt.Fprintf(l.w, "%9s  finally\n", "")
 	}
+}
+
+// emitText is an emitted value in the step log: quoted when it has spaces
+// or control bytes, and as hex:... when it is not UTF-8 (as the records'
+// name=hex:value).
+func emitText(ev runtime.Event) string {
+	if text, enc := ev.ValueText(); enc != "" {
+		return enc + ":" + text
+	}
+	return quoteIfNeeded(ev.Value)
+}
+
+// logText is a log line's text, quoted with escapes when it has control
+// bytes or is not UTF-8: a modem's stray bytes or escape sequences, logged
+// by a script, must not reach the terminal as they are.
+func logText(ev runtime.Event) string {
+	for _, r := range ev.Value {
+		if r == utf8.RuneError || r < ' ' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return strconv.Quote(ev.Value)
+		}
+	}
+	return ev.Value
 }
 
 func quoteIfNeeded(s string) string {
@@ -729,7 +753,11 @@ func jsonEvent(ev runtime.Event, port string) map[string]any {
 		m["name"] = ev.Name
 	}
 	if ev.Value != "" || ev.Kind == runtime.EvEmit || ev.Kind == runtime.EvLog {
-		m["value"] = ev.Value
+		text, enc := ev.ValueText()
+		m["value"] = text
+		if enc != "" {
+			m["encoding"] = enc
+		}
 	}
 	if ev.Err != nil {
 		m["error"] = ev.Err.Error()
@@ -743,16 +771,24 @@ func (l *stepLog) summary(res *runtime.Result, code int) {
 	// The values as the emit events showed them (text, secrets masked),
 	// so that a value has one type in the events, the summary and the
 	// records (report.Value is text too).
-	emitted := map[string]any{}
+	// Hex values are named in emitted_encoding, as the emit events and
+	// the records mark them.
+	emitted, encodings := map[string]any{}, map[string]any{}
 	for _, em := range res.Emitted {
-		if v, ok := l.emitted[em.Name]; ok {
-			emitted[em.Name] = v
-		} else {
-			emitted[em.Name], _ = report.Render(em.Value)
+		v, ok := l.emitted[em.Name]
+		if !ok {
+			v.Value, v.Encoding = report.Render(em.Value)
+		}
+		emitted[em.Name] = v.Value
+		if v.Encoding != "" {
+			encodings[em.Name] = v.Encoding
 		}
 	}
 	if len(emitted) > 0 {
 		m["emitted"] = emitted
+	}
+	if len(encodings) > 0 {
+		m["emitted_encoding"] = encodings
 	}
 	if res.Err != nil {
 		m["status"] = "fail"
