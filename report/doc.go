@@ -31,7 +31,7 @@
 //	    "kind": "timeout",                       // timeout, abort, modem, fail, script,
 //	                                             // transport or canceled
 //	    "message": "timed out after 5s",
-//	    "last_received": ["+CPIN: SIM PIN"]      // last lines from the modem, oldest first
+//	    "last_received": ["+CPIN: SIM PIN"]      // last lines from the modem, oldest first; a byte that is not UTF-8 as \xHH
 //	  },
 //	  "emitted": [                               // emit statements, in order, repeats kept
 //	    {"name": "imei", "value": "866425034458131"},

@@ -233,7 +233,7 @@ func failure(err error, mask func(string) string) *Failure {
 	}
 	f.Message = mask(f.Message)
 	for _, l := range re.Last {
-		f.Last = append(f.Last, mask(l))
+		f.Last = append(f.Last, runtime.EscapeInvalid(mask(l)))
 	}
 	return f
 }

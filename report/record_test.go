@@ -117,6 +117,11 @@ func TestFromResultFailures(t *testing.T) {
 			Pos: "flows/main.at:8:1", Step: `send "AT+CPIN?" expect "+CPIN: READY"`, Kind: "timeout",
 			Message: "timed out after 5s", Last: []string{"OK", "OK", "866425034458131", "OK", "+CPIN: SIM PIN"},
 		}, 5000},
+		// A database refuses text that is not UTF-8: the byte is escaped.
+		{"garbled line", `+0.050000 RX "\r\n+CPIN: \xffREADY\r\n"`, Failure{
+			Pos: "flows/main.at:8:1", Step: `send "AT+CPIN?" expect "+CPIN: READY"`, Kind: "timeout",
+			Message: "timed out after 5s", Last: []string{"OK", "OK", "866425034458131", "OK", `+CPIN: \xffREADY`},
+		}, 5000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -43,3 +44,23 @@ func TextOrHex(s string) (text, encoding string) {
 
 // ValueText is the event's Value as JSON carries it: see TextOrHex.
 func (e Event) ValueText() (text, encoding string) { return TextOrHex(e.Value) }
+
+// EscapeInvalid is s with every byte that is not part of valid UTF-8
+// written as \xHH: lines kept for a person to read (the last lines
+// received) stay readable and lose no byte in JSON or a database.
+func EscapeInvalid(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}

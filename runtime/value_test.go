@@ -23,7 +23,7 @@ func TestShow(t *testing.T) {
 		{[]any{1, "a b", nil}, `[1,"a b",null]`},
 		{map[string]any{"b": 1, "a": "x"}, `{"a":"x","b":1}`}, // keys sorted
 		{[]any{"a/<b>&c"}, `["a/<b>&c"]`},                     // not \u003c
-		{[]any{[]byte("hi")}, `["aGk="]`},                       // bytes in a list: base64, as JSON has them
+		{[]any{[]byte("hi")}, `["aGk="]`},                     // bytes in a list: base64, as JSON has them
 	} {
 		assert.Equal(t, tc.want, Show(tc.v), "%#v", tc.v)
 	}
@@ -40,5 +40,17 @@ func TestTextOrHexKeepsEveryByte(t *testing.T) {
 		text, enc := TextOrHex(tc.in)
 		assert.Equal(t, tc.text, text, "%q", tc.in)
 		assert.Equal(t, tc.enc, enc, "%q", tc.in)
+	}
+}
+
+func TestEscapeInvalid(t *testing.T) {
+	for in, want := range map[string]string{
+		"OK":            "OK",
+		"héllo":         "héllo",
+		"REV\xff1":      `REV\xff1`,
+		"\xc3(\xe2\x82": `\xc3(\xe2\x82`,
+		"":              "",
+	} {
+		assert.Equal(t, want, EscapeInvalid(in), "%q", in)
 	}
 }

@@ -739,15 +739,28 @@ func jsonEvent(ev runtime.Event, port string) map[string]any {
 	if ev.Kind == runtime.EvStep {
 		m["elapsed_ms"] = float64(ev.Elapsed.Microseconds()) / 1000
 	}
+	// What the modem sent may be any bytes: those that are not UTF-8 go
+	// as hex, named in matched_encoding and captured_encoding.
 	if ev.Matched != "" {
-		m["matched"] = ev.Matched
+		text, enc := runtime.TextOrHex(ev.Matched)
+		m["matched"] = text
+		if enc != "" {
+			m["matched_encoding"] = enc
+		}
 	}
 	if len(ev.Captures) > 0 {
-		caps := map[string]string{}
+		caps, encs := map[string]string{}, map[string]string{}
 		for _, c := range ev.Captures {
-			caps[c.Name] = c.Value
+			text, enc := runtime.TextOrHex(c.Value)
+			caps[c.Name] = text
+			if enc != "" {
+				encs[c.Name] = enc
+			}
 		}
 		m["captured"] = caps
+		if len(encs) > 0 {
+			m["captured_encoding"] = encs
+		}
 	}
 	if ev.Name != "" {
 		m["name"] = ev.Name
@@ -800,7 +813,11 @@ func (l *stepLog) summary(res *runtime.Result, code int) {
 				m["pos"] = re.Pos.String()
 			}
 			m["step"] = re.Step
-			m["last_received"] = re.Last
+			var last []string // null when nothing came
+			for _, l := range re.Last {
+				last = append(last, runtime.EscapeInvalid(l))
+			}
+			m["last_received"] = last
 		} else {
 			m["kind"] = "usage"
 		}
