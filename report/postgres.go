@@ -16,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/atrun/atrun/runtime"
 )
 
 // Postgres is a Sink that inserts each record into PostgreSQL in one
@@ -376,7 +378,11 @@ func insertRecord(ctx context.Context, conn *pgx.Conn, r Record) (dup bool, err 
 	return dup, err
 }
 
-func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\u2400") }
+// noNUL makes s text PostgreSQL takes: NUL, which text cannot hold,
+// becomes ␀, and a byte that is not UTF-8 (from a modem, a USB descriptor
+// or the command line) is written \xHH, where the database would refuse
+// the whole record.
+func noNUL(s string) string { return strings.ReplaceAll(runtime.EscapeInvalid(s), "\x00", "\u2400") }
 
 func nullText(s string) any {
 	if s == "" {

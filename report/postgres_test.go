@@ -176,6 +176,28 @@ func TestPostgresInsert(t *testing.T) {
 	assert.Equal(t, 1, count(t, conn, "SELECT count(*) FROM atrun_schema"))
 }
 
+func TestPostgresTakesTextThatIsNotUTF8(t *testing.T) {
+	dsn := pgtest.Shared(t).NewDatabase(t)
+	p := open(t, dsn, filepath.Join(t.TempDir(), "spool.jsonl"))
+	r := record(3) // a failure
+	r.USB.Product = "Qualcomm\xff CDMA"
+	r.Failure.Message = "modem answered +CME ERROR: \xfe"
+	r.Failure.Last = []string{"REV\xff1"}
+	r.Params = map[string]string{"apn": "a\xffb"}
+	require.NoError(t, p.Append(r))
+	require.NoError(t, p.Close())
+	assert.Equal(t, report.PostgresStats{Inserted: 1}, p.Stats(), "not refused, not spooled")
+
+	conn := connect(t, dsn)
+	var product, msg string
+	var last []string
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT usb_product, failure_message, last_received
+		FROM atrun_records WHERE id = $1`, r.ID).Scan(&product, &msg, &last))
+	assert.Equal(t, `Qualcomm\xff CDMA`, product)
+	assert.Equal(t, `modem answered +CME ERROR: \xfe`, msg)
+	assert.Equal(t, []string{`REV\xff1`}, last)
+}
+
 func TestPostgresRecordWithoutID(t *testing.T) {
 	dsn := pgtest.Shared(t).NewDatabase(t)
 	p := open(t, dsn, filepath.Join(t.TempDir(), "spool.jsonl"))
