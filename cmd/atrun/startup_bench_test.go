@@ -25,7 +25,8 @@ import (
 func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
 	bin, small, floor := filepath.Join(dir, "atrun"), filepath.Join(dir, "atrun-small"), filepath.Join(dir, "floor")
-	for out, pkg := range map[string][]string{bin: {"."}, small: {"-tags", "atrun_small", "."}, floor: {"../../bench/peers/floor"}} {
+	parseOnly := filepath.Join(dir, "parseonly")
+	for out, pkg := range map[string][]string{bin: {"."}, small: {"-tags", "atrun_small", "."}, floor: {"../../bench/peers/floor"}, parseOnly: {"../../bench/parseonly"}} {
 		build := exec.Command("go", append([]string{"build", "-o", out}, pkg...)...)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 		if msg, err := build.CombinedOutput(); err != nil {
@@ -66,6 +67,26 @@ func BenchmarkStartup(b *testing.B) {
 	b.Run("check200", func(b *testing.B) {
 		for b.Loop() {
 			if out, err := exec.Command(bin, "check", "../../scripts/ec20/qmt.at").CombinedOutput(); err != nil {
+				b.Fatalf("%v\n%s", err, out)
+			}
+		}
+	})
+	// Start and exit with no script at all: the runtime and every
+	// package's init, which no parser work can take back.
+	for name, bin := range map[string]string{"version": bin, "version-small": small} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if out, err := exec.Command(bin, "version").CombinedOutput(); err != nil {
+					b.Fatalf("%v\n%s", err, out)
+				}
+			}
+		})
+	}
+	// participle in a fresh process: build the parser, parse 16 lines,
+	// exit; against exit-floor, its cost with nothing else linked in.
+	b.Run("parse16-only", func(b *testing.B) {
+		for b.Loop() {
+			if out, err := exec.Command(parseOnly, flowFile).CombinedOutput(); err != nil {
 				b.Fatalf("%v\n%s", err, out)
 			}
 		}
