@@ -301,7 +301,7 @@ func (e *env) runFlow(args []string) int {
 		// ca_file, client_cert, client_key: unless given, they are the
 		// embedded broker's, so that its TLS listeners can be tried.
 		for name, path := range vm.tlsParams {
-			if _, given := params[name]; !given && declaresParam(prog, name) {
+			if _, given := params[name]; !given && param(prog, name) != nil {
 				params[name] = path
 			}
 		}
@@ -373,25 +373,21 @@ func (e *env) runFlow(args []string) int {
 	return recordsExit(recs)
 }
 
-// declaresParam reports whether prog declares the param name.
-func declaresParam(prog *runtime.Program, name string) bool {
+// param is prog's declaration of the param name, or nil.
+func param(prog *runtime.Program, name string) *lang.Param {
 	for _, p := range prog.Params {
 		if p.Name == name {
-			return true
+			return p
 		}
 	}
-	return false
+	return nil
 }
 
 // secretParam reports whether prog declares the param name secret.
 func secretParam(prog *runtime.Program) func(string) bool {
 	return func(name string) bool {
-		for _, p := range prog.Params {
-			if p.Name == name {
-				return p.Secret
-			}
-		}
-		return false
+		p := param(prog, name)
+		return p != nil && p.Secret
 	}
 }
 
@@ -619,8 +615,11 @@ type stepLog struct {
 
 	retryPos lang.Pos // the step being retried, and how often so far
 	retries  int
-	emitted  map[string]report.Value // --json: the last emit event's value by name
+	emitted  map[string]shownValue // --json: the last emit event's value by name
 }
+
+// shownValue is a value as --json shows it (runtime.TextOrHex).
+type shownValue struct{ text, encoding string }
 
 // retryCause is why a step is retried, without the position and step
 // text the retry line already shows.
@@ -643,10 +642,10 @@ func (l *stepLog) event(ev runtime.Event) {
 	if l.json {
 		if ev.Kind == runtime.EvEmit {
 			if l.emitted == nil {
-				l.emitted = map[string]report.Value{}
+				l.emitted = map[string]shownValue{}
 			}
 			text, enc := ev.ValueText()
-			l.emitted[ev.Name] = report.Value{Name: ev.Name, Value: text, Encoding: enc}
+			l.emitted[ev.Name] = shownValue{text, enc}
 		}
 		l.writeJSON(jsonEvent(ev, l.port))
 		return
@@ -742,11 +741,7 @@ func jsonEvent(ev runtime.Event, port string) map[string]any {
 	// What the modem sent may be any bytes: those that are not UTF-8 go
 	// as hex, named in matched_encoding and captured_encoding.
 	if ev.Matched != "" {
-		text, enc := runtime.TextOrHex(ev.Matched)
-		m["matched"] = text
-		if enc != "" {
-			m["matched_encoding"] = enc
-		}
+		putText(m, "matched", "matched_encoding", ev.Matched)
 	}
 	if len(ev.Captures) > 0 {
 		caps, encs := map[string]string{}, map[string]string{}
@@ -766,11 +761,7 @@ func jsonEvent(ev runtime.Event, port string) map[string]any {
 		m["name"] = ev.Name
 	}
 	if ev.Value != "" || ev.Kind == runtime.EvEmit || ev.Kind == runtime.EvLog {
-		text, enc := ev.ValueText()
-		m["value"] = text
-		if enc != "" {
-			m["encoding"] = enc
-		}
+		putText(m, "value", "encoding", ev.Value) // "encoding", as the records name it
 	}
 	if ev.Err != nil {
 		m["error"] = ev.Err.Error()
@@ -778,23 +769,27 @@ func jsonEvent(ev runtime.Event, port string) map[string]any {
 	return m
 }
 
+// putText sets m[key] to s, or to its hex with m[encKey] = "hex" when s is
+// not UTF-8 (runtime.TextOrHex).
+func putText(m map[string]any, key, encKey, s string) {
+	text, enc := runtime.TextOrHex(s)
+	m[key] = text
+	if enc != "" {
+		m[encKey] = enc
+	}
+}
+
 func (l *stepLog) summary(res *runtime.Result, code int) {
 	m := map[string]any{"event": "finished", "port": l.port, "status": "pass", "exit_code": code,
 		"duration_ms": float64(res.End.Sub(res.Start).Microseconds()) / 1000}
-	// The values as the emit events showed them (text, secrets masked),
-	// so that a value has one type in the events, the summary and the
-	// records (report.Value is text too).
-	// Hex values are named in emitted_encoding, as the emit events and
-	// the records mark them.
+	// The values as the emit events showed them (text, secrets masked,
+	// hex named in emitted_encoding), so that a value has one form in the
+	// events, the summary and the records. Every emit was an event.
 	emitted, encodings := map[string]any{}, map[string]any{}
-	for _, em := range res.Emitted {
-		v, ok := l.emitted[em.Name]
-		if !ok {
-			v.Value, v.Encoding = report.Render(em.Value)
-		}
-		emitted[em.Name] = v.Value
-		if v.Encoding != "" {
-			encodings[em.Name] = v.Encoding
+	for name, v := range l.emitted {
+		emitted[name] = v.text
+		if v.encoding != "" {
+			encodings[name] = v.encoding
 		}
 	}
 	if len(emitted) > 0 {

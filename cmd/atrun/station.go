@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +95,7 @@ func (e *env) recordedParams(rec *replay.Recording, path string, prog *runtime.P
 		}
 	}
 	out := map[string]string{}
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		if !declared[name] {
 			fmt.Fprintf(e.stderr, "atrun replay: note: %s sets param %s, which %s does not declare; left out\n", path, name, prog.File.Path)
 			continue

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -407,7 +408,7 @@ func quirkHelp(name string) string {
 	}
 	var b strings.Builder
 	for _, set := range []map[string]sim.Quirk{p.Quirks, sim.EngineQuirks()} {
-		for _, k := range sortedKeys(set) {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
 			q := set[k]
 			fmt.Fprintf(&b, "%s: %s\n    values: %s (default %s)\n", k, q.Doc, strings.Join(q.Values, ", "), q.Default())
 		}
