@@ -43,31 +43,25 @@ const buildNote = ""
 // "--sim PROFILE" with the choices when the script declares none.
 func simHint(prog *runtime.Program) string {
 	var found []string
-	var walk func(f *lang.File)
-	walk = func(f *lang.File) {
+	for _, f := range lang.Files(prog.File) {
 		for _, st := range f.Stmts {
-			switch st := st.(type) {
-			case *lang.Dialect:
-				cands := sim.ForDialect(st.Name)
-				// A family (bc26 and ec20 speak quectel): the vendor folder
-				// the dialect is declared in names the modem.
-				dir := filepath.Base(filepath.Dir(f.Path))
-				if slices.Contains(cands, dir) {
-					cands = []string{dir}
-				}
-				for _, c := range cands {
-					if !slices.Contains(found, c) {
-						found = append(found, c)
-					}
-				}
-			case *lang.Include:
-				if st.File != nil {
-					walk(st.File)
+			d, ok := st.(*lang.Dialect)
+			if !ok {
+				continue
+			}
+			cands := sim.ForDialect(d.Name)
+			// A family (bc26 and ec20 speak quectel): the vendor folder
+			// the dialect is declared in names the modem.
+			if dir := filepath.Base(filepath.Dir(f.Path)); slices.Contains(cands, dir) {
+				cands = []string{dir}
+			}
+			for _, c := range cands {
+				if !slices.Contains(found, c) {
+					found = append(found, c)
 				}
 			}
 		}
 	}
-	walk(prog.File)
 	switch len(found) {
 	case 0:
 		return "--sim PROFILE (" + strings.Join(sim.Names(), ", ") + ")"
