@@ -2,7 +2,8 @@ package replay
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,13 +23,8 @@ const Masked = "***"
 // by people who should not learn it. An empty secret means none and is
 // kept. The chunk lines still hold whatever bytes the flow sent.
 func ParamMeta(params map[string]string, secret func(name string) bool) []Meta {
-	names := make([]string, 0, len(params))
-	for k := range params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	out := make([]Meta, 0, len(names))
-	for _, k := range names {
+	out := make([]Meta, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := strconv.Quote(params[k])
 		if secret != nil && secret(k) && params[k] != "" {
 			v = Masked
