@@ -843,6 +843,16 @@ func shorten(line string) string {
 	return line
 }
 
+// Param is the declaration of the param name, or nil.
+func (p *Program) Param(name string) *lang.Param {
+	for _, prm := range p.Params {
+		if prm.Name == name {
+			return prm
+		}
+	}
+	return nil
+}
+
 // Source returns the text of the script or included file named filename,
 // as it was loaded.
 func (p *Program) Source(filename string) string {

@@ -110,10 +110,6 @@ func record(t *testing.T, vendor string, prog *runtime.Program, params map[strin
 }
 
 func secret(prog *runtime.Program, name string) bool {
-	for _, p := range prog.Params {
-		if p.Name == name {
-			return p.Secret
-		}
-	}
-	return false
+	p := prog.Param(name)
+	return p != nil && p.Secret
 }

@@ -301,7 +301,7 @@ func (e *env) runFlow(args []string) int {
 		// ca_file, client_cert, client_key: unless given, they are the
 		// embedded broker's, so that its TLS listeners can be tried.
 		for name, path := range vm.tlsParams {
-			if _, given := params[name]; !given && param(prog, name) != nil {
+			if _, given := params[name]; !given && prog.Param(name) != nil {
 				params[name] = path
 			}
 		}
@@ -373,20 +373,10 @@ func (e *env) runFlow(args []string) int {
 	return recordsExit(recs)
 }
 
-// param is prog's declaration of the param name, or nil.
-func param(prog *runtime.Program, name string) *lang.Param {
-	for _, p := range prog.Params {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
-}
-
 // secretParam reports whether prog declares the param name secret.
 func secretParam(prog *runtime.Program) func(string) bool {
 	return func(name string) bool {
-		p := param(prog, name)
+		p := prog.Param(name)
 		return p != nil && p.Secret
 	}
 }

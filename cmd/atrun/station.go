@@ -85,18 +85,14 @@ func (e *env) recordedParams(rec *replay.Recording, path string, prog *runtime.P
 	if err != nil {
 		return nil, err
 	}
-	declared := map[string]bool{}
-	for _, p := range prog.Params {
-		declared[p.Name] = true
-	}
 	for _, name := range masked {
-		if _, ok := given[name]; !ok && declared[name] {
+		if _, ok := given[name]; !ok && prog.Param(name) != nil {
 			return nil, fmt.Errorf("%s was recorded with the secret param %s, which its header masks: give it with -D %s=... (a replay must send the same bytes)", path, name, name)
 		}
 	}
 	out := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if !declared[name] {
+		if prog.Param(name) == nil {
 			fmt.Fprintf(e.stderr, "atrun replay: note: %s sets param %s, which %s does not declare; left out\n", path, name, prog.File.Path)
 			continue
 		}
